@@ -1,0 +1,3 @@
+export * from "./app";
+export * from "./services/runs.service";
+export * from "./services/threads.service";

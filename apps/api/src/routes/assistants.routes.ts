@@ -1,0 +1,33 @@
+import { Router } from "express";
+import type { GraphEntry, GraphRegistry } from "@runline/engine";
+
+const STARTED_AT = new Date().toISOString();
+
+/** The system assistant the LangGraph server registers for each graph. */
+export function assistantView(entry: GraphEntry) {
+  return {
+    assistant_id: entry.assistantId,
+    graph_id: entry.graphId,
+    config: {},
+    context: {},
+    metadata: { created_by: "system" },
+    version: 1,
+    name: entry.graphId,
+    description: null,
+    created_at: STARTED_AT,
+    updated_at: STARTED_AT,
+  };
+}
+
+export function assistantsRoutes(registry: GraphRegistry): Router {
+  const router = Router();
+  router.get("/assistants/:assistantId", (req, res) => {
+    res.json(assistantView(registry.resolveAssistant(String(req.params.assistantId))));
+  });
+  router.post("/assistants/search", (req, res) => {
+    const { graph_id, limit = 10, offset = 0 } = (req.body ?? {}) as { graph_id?: string; limit?: number; offset?: number };
+    const all = registry.entries().filter((e) => !graph_id || e.graphId === graph_id);
+    res.set("X-Pagination-Total", String(all.length)).json(all.slice(offset, offset + limit).map(assistantView));
+  });
+  return router;
+}

@@ -1,0 +1,134 @@
+import type { Pool } from "pg";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  isTerminalRunStatus,
+  newRunId,
+  type RunKwargs,
+  type RunRecord,
+  type RunCreateBody,
+  type RunStatus,
+} from "@runline/core";
+import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
+import type { GraphRegistry, RunDispatcher } from "@runline/engine";
+import { subscribeRun, type JournalEntry, type JournalHub } from "@runline/journal";
+import type Redis from "ioredis";
+
+export interface RunsServiceDeps {
+  pool: Pool;
+  threads: ThreadsRepo;
+  runs: RunsRepo;
+  registry: GraphRegistry;
+  dispatcher: RunDispatcher;
+  checkpointer: BaseCheckpointSaver;
+  redis: Redis;
+  hub: JournalHub;
+  redisPrefix: string;
+}
+
+/** Run creation policy (multitask strategy, forks), reads, and journal subscriptions. */
+export class RunsService {
+  constructor(private readonly deps: RunsServiceDeps) {}
+
+  async create(tenantId: string, threadId: string, body: RunCreateBody): Promise<RunRecord> {
+    const { registry, threads, runs } = this.deps;
+    rejectUnsupported(body);
+    const graph = registry.resolveAssistant(body.assistant_id);
+    const kwargs = toKwargs(body);
+    const strategy = body.multitask_strategy ?? "enqueue";
+    if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint);
+    const run = await withTransaction(this.deps.pool, async (tx) => {
+      let thread = await threads.lock(tx, threadId);
+      if (!thread && body.if_not_exists === "create") thread = await threads.insert(tenantId, threadId, {}, tx);
+      if (!thread || thread.tenant_id !== tenantId) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+      const active = await runs.listActive(tx, threadId);
+      if (active.length && strategy === "reject") {
+        throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}; multitask_strategy=reject`);
+      }
+      const created = await runs.insert(tx, {
+        run_id: newRunId(),
+        thread_id: threadId,
+        tenant_id: tenantId,
+        assistant_id: graph.assistantId,
+        graph_id: graph.graphId,
+        metadata: body.metadata ?? {},
+        multitask_strategy: strategy,
+        kwargs,
+      });
+      await threads.setStatus(tx, threadId, "busy");
+      await threads.mergeMetadata(tx, threadId, { graph_id: graph.graphId, assistant_id: graph.assistantId });
+      return created;
+    });
+    await this.deps.dispatcher.dispatchNext(threadId);
+    return run;
+  }
+
+  async get(tenantId: string, threadId: string, runId: string): Promise<RunRecord> {
+    const run = await this.deps.runs.get(tenantId, threadId, runId);
+    if (!run) throw new NotFoundError("RUN_NOT_FOUND", `Run ${runId} not found`);
+    return run;
+  }
+
+  async list(tenantId: string, threadId: string, query: { limit: number; offset: number; status?: RunStatus }): Promise<RunRecord[]> {
+    if (!(await this.deps.threads.get(tenantId, threadId))) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+    return this.deps.runs.list(tenantId, threadId, query);
+  }
+
+  /** Every journal entry of the run after `lastEventId`, ending with its terminal event. */
+  subscribe(run: RunRecord, lastEventId: string | undefined, signal: AbortSignal): AsyncIterable<JournalEntry> {
+    return subscribeRun({
+      redis: this.deps.redis,
+      hub: this.deps.hub,
+      prefix: this.deps.redisPrefix,
+      runId: run.run_id,
+      lastEventId,
+      signal,
+      isFinished: async () => {
+        const current = await this.deps.runs.getById(run.run_id);
+        return !current || isTerminalRunStatus(current.status);
+      },
+    });
+  }
+
+  private async assertCheckpointExists(tenantId: string, threadId: string, checkpoint: { checkpoint_id: string; checkpoint_ns?: string }) {
+    if (!(await this.deps.threads.get(tenantId, threadId))) return; // the transaction below answers 404 (or creates the thread)
+    const tuple = await this.deps.checkpointer.getTuple({
+      configurable: { thread_id: threadId, checkpoint_ns: checkpoint.checkpoint_ns ?? "", checkpoint_id: checkpoint.checkpoint_id },
+    });
+    if (!tuple) throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpoint.checkpoint_id} not found in thread ${threadId}`);
+  }
+}
+
+/** Fields Runline does not implement yet are refused, never silently ignored. */
+function rejectUnsupported(body: RunCreateBody): void {
+  const unsupported: string[] = [];
+  if (body.after_seconds) unsupported.push("after_seconds");
+  if (body.webhook) unsupported.push("webhook");
+  if (body.feedback_keys?.length) unsupported.push("feedback_keys");
+  if (unsupported.length) {
+    throw new AppError("UNSUPPORTED", `Not supported by this server yet: ${unsupported.join(", ")}`, { status: 422 });
+  }
+}
+
+function toKwargs(body: RunCreateBody): RunKwargs {
+  const checkpoint = body.checkpoint?.checkpoint_id
+    ? { checkpoint_id: body.checkpoint.checkpoint_id, checkpoint_ns: body.checkpoint.checkpoint_ns ?? "" }
+    : body.checkpoint_id
+      ? { checkpoint_id: body.checkpoint_id, checkpoint_ns: "" }
+      : null;
+  return {
+    input: body.input ?? null,
+    command: body.command ?? null,
+    config: body.config ?? {},
+    context: body.context ?? null,
+    stream_mode: body.stream_mode ?? ["values"],
+    stream_subgraphs: body.stream_subgraphs ?? false,
+    stream_resumable: body.stream_resumable ?? false,
+    on_disconnect: body.on_disconnect ?? "continue",
+    interrupt_before: body.interrupt_before ?? null,
+    interrupt_after: body.interrupt_after ?? null,
+    checkpoint,
+  };
+}

@@ -1,0 +1,2 @@
+export * from "./run-worker";
+export * from "./processors/run.processor";

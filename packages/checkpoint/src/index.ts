@@ -1,0 +1,4 @@
+export { BranchSafePostgresSaver, nextBranchVersion } from "./branch-safe-saver";
+export type { BranchSafePostgresSaverOptions, ChannelVersion } from "./branch-safe-saver";
+export { createCheckpointer, setupCheckpointer, setupLockKey } from "./setup-checkpointer";
+export type { SetupableSaver } from "./setup-checkpointer";

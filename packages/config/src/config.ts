@@ -1,0 +1,122 @@
+import { z } from "zod";
+
+const BoolEnv = z
+  .enum(["1", "0", "true", "false", "yes", "no", ""])
+  .transform((v) => v === "1" || v === "true" || v === "yes");
+const PositiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Every setting Runline reads from the environment; nothing else reads `process.env`. */
+export const RunlineEnvSchema = z
+  .object({
+    HOST: z.string().optional(),
+    PORT: z.coerce.number().int().min(0).max(65535).default(2024),
+    REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+    DATABASE_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
+    /** Postgres schema for Runline's tables and the checkpoints. */
+    RUNLINE_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/i).default("runline"),
+    /** BullMQ and journal key prefix in Redis. */
+    RUNLINE_REDIS_PREFIX: z.string().min(1).default("runline"),
+    /** `key1:tenantA,key2:tenantB`. Empty means single-tenant and loopback only. */
+    RUNLINE_API_KEYS: z
+      .string()
+      .default("")
+      .refine((v) => v.split(",").map((p) => p.trim()).filter(Boolean).every((p) => /^[^:\s]+:[^:\s]+$/.test(p)), {
+        message: "expected comma-separated key:tenant pairs",
+      }),
+    /** Path of the graphs file (`{"graphs": {"id": "./file.ts:export"}}`). */
+    RUNLINE_CONFIG: z.string().default("runline.json"),
+    RUNLINE_ROLE: z.enum(["all", "api", "worker"]).default("all"),
+    RUNLINE_WORKER_CONCURRENCY: PositiveInt(64),
+    RUNLINE_HEARTBEAT_MS: PositiveInt(5000),
+    RUNLINE_JOURNAL_RETENTION_SECONDS: PositiveInt(3600),
+    RUNLINE_BODY_LIMIT: z.string().default("1mb"),
+    /** Longest a run may take before it ends as `timeout` (0 = no limit). */
+    RUNLINE_RUN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(0),
+    RUNLINE_LOCK_DURATION_MS: PositiveInt(30_000),
+    RUNLINE_STALLED_INTERVAL_MS: PositiveInt(30_000),
+    OPENAI_API_KEY: z.string().optional(),
+    OPENAI_BASE_URL: z.string().optional(),
+    RUNLINE_MODEL: z.string().default("gpt-4o-mini"),
+    RUNLINE_MODEL_PROVIDER: z.enum(["story", "openai"]).optional(),
+    RUNLINE_STORY_TOKENS: PositiveInt(200),
+    RUNLINE_STORY_DELAY_MS: z.coerce.number().int().nonnegative().default(20),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    RUNLINE_QUIET: BoolEnv.default(false),
+  })
+  .superRefine((env, ctx) => {
+    if (env.RUNLINE_MODEL_PROVIDER === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["OPENAI_API_KEY"], message: "RUNLINE_MODEL_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL" });
+    }
+  });
+
+export type ModelConfig =
+  | { provider: "story"; story: { tokens: number; delayMs: number } }
+  | { provider: "openai"; openai: { apiKey?: string; baseURL?: string; model: string }; story: { tokens: number; delayMs: number } };
+
+/** Runline's configuration, parsed once at start and passed down. */
+export interface RunlineConfig {
+  host: string;
+  port: number;
+  redisUrl: string;
+  databaseUrl: string;
+  dbSchema: string;
+  redisPrefix: string;
+  /** API key → tenant id; empty = single tenant "default". */
+  apiKeys: ReadonlyMap<string, string>;
+  graphsConfigPath: string;
+  role: "all" | "api" | "worker";
+  workerConcurrency: number;
+  heartbeatMs: number;
+  journalRetentionSeconds: number;
+  bodyLimit: string;
+  runTimeoutMs: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  model: ModelConfig;
+  logLevel: string;
+  quiet: boolean;
+}
+
+/** Parses the environment (or any record, for tests); throws with every bad variable named. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): RunlineConfig {
+  const parsed = RunlineEnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const env = parsed.data;
+  const apiKeys = new Map(
+    env.RUNLINE_API_KEYS.split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => p.split(":") as [string, string]),
+  );
+  const story = { tokens: env.RUNLINE_STORY_TOKENS, delayMs: env.RUNLINE_STORY_DELAY_MS };
+  const provider = env.RUNLINE_MODEL_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "story");
+  const model: ModelConfig =
+    provider === "openai"
+      ? { provider, openai: { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.RUNLINE_MODEL }, story }
+      : { provider, story };
+  return Object.freeze({
+    // Without API keys anyone who can reach the port owns every thread, so default to loopback only.
+    host: env.HOST ?? (apiKeys.size ? "0.0.0.0" : "127.0.0.1"),
+    port: env.PORT,
+    redisUrl: env.REDIS_URL,
+    databaseUrl: env.DATABASE_URL,
+    dbSchema: env.RUNLINE_DB_SCHEMA,
+    redisPrefix: env.RUNLINE_REDIS_PREFIX,
+    apiKeys,
+    graphsConfigPath: env.RUNLINE_CONFIG,
+    role: env.RUNLINE_ROLE,
+    workerConcurrency: env.RUNLINE_WORKER_CONCURRENCY,
+    heartbeatMs: env.RUNLINE_HEARTBEAT_MS,
+    journalRetentionSeconds: env.RUNLINE_JOURNAL_RETENTION_SECONDS,
+    bodyLimit: env.RUNLINE_BODY_LIMIT,
+    runTimeoutMs: env.RUNLINE_RUN_TIMEOUT_MS,
+    lockDurationMs: env.RUNLINE_LOCK_DURATION_MS,
+    stalledIntervalMs: env.RUNLINE_STALLED_INTERVAL_MS,
+    model,
+    logLevel: env.LOG_LEVEL,
+    quiet: env.RUNLINE_QUIET,
+  });
+}

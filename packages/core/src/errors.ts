@@ -1,0 +1,61 @@
+/** Stable error codes clients can branch on; one catalog for the whole service. */
+export type ErrorCode =
+  | "VALIDATION_FAILED"
+  | "UNAUTHORIZED"
+  | "NOT_FOUND"
+  | "THREAD_NOT_FOUND"
+  | "RUN_NOT_FOUND"
+  | "ASSISTANT_NOT_FOUND"
+  | "CHECKPOINT_NOT_FOUND"
+  | "THREAD_EXISTS"
+  | "THREAD_BUSY"
+  | "PAYLOAD_TOO_LARGE"
+  | "UNSUPPORTED"
+  | "INTERNAL";
+
+/** Base of every error the service throws on purpose; the HTTP layer maps it to a response in one place. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { status?: number; details?: unknown; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.details = options.details;
+  }
+}
+
+/** The resource does not exist, or belongs to another tenant (indistinguishable on purpose). */
+export class NotFoundError extends AppError {
+  constructor(code: Extract<ErrorCode, `${string}NOT_FOUND`>, message: string) {
+    super(code, message, { status: 404 });
+    this.name = "NotFoundError";
+  }
+}
+
+/** The request conflicts with the current state (thread busy, id taken). */
+export class ConflictError extends AppError {
+  constructor(code: Extract<ErrorCode, "THREAD_EXISTS" | "THREAD_BUSY">, message: string) {
+    super(code, message, { status: 409 });
+    this.name = "ConflictError";
+  }
+}
+
+/** The request is malformed; `details` names the offending fields. */
+export class ValidationError extends AppError {
+  constructor(message: string, details?: unknown, status = 422) {
+    super("VALIDATION_FAILED", message, { status, details });
+    this.name = "ValidationError";
+  }
+}
+
+/** Missing or unknown API key. */
+export class UnauthorizedError extends AppError {
+  constructor(message = "Missing or invalid API key") {
+    super("UNAUTHORIZED", message, { status: 401 });
+    this.name = "UnauthorizedError";
+  }
+}

@@ -1,0 +1,6 @@
+export * from "./errors";
+export * from "./ids";
+export * from "./status";
+export * from "./models";
+export * from "./schemas";
+export * from "./stream-modes";

@@ -1,0 +1,58 @@
+import type { CancelAction, MultitaskStrategy, RunStatus, ThreadStatus } from "./status";
+
+/** A thread as stored; `tenant_id` never leaves the service. */
+export interface ThreadRecord {
+  thread_id: string;
+  tenant_id: string;
+  status: ThreadStatus;
+  metadata: Record<string, unknown>;
+  config: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What a run was asked to do; the LangGraph server calls this `kwargs`. */
+export interface RunKwargs {
+  input: unknown;
+  command: Record<string, unknown> | null;
+  config: { configurable?: Record<string, unknown>; tags?: string[]; recursion_limit?: number; [key: string]: unknown };
+  context: Record<string, unknown> | null;
+  stream_mode: string[];
+  stream_subgraphs: boolean;
+  stream_resumable: boolean;
+  on_disconnect: "cancel" | "continue";
+  interrupt_before: string[] | "*" | null;
+  interrupt_after: string[] | "*" | null;
+  checkpoint: { checkpoint_id: string; checkpoint_ns?: string } | null;
+}
+
+/** What a cancel left behind: where the partial output was saved (Runline's addition to the run). */
+export interface RunPartial {
+  message_id: string | null;
+  token_count: number;
+  checkpoint_id: string | null;
+  parent_checkpoint_id: string | null;
+  action: CancelAction;
+}
+
+/** A run as stored. */
+export interface RunRecord {
+  run_id: string;
+  thread_id: string;
+  tenant_id: string;
+  assistant_id: string;
+  graph_id: string;
+  status: RunStatus;
+  metadata: Record<string, unknown>;
+  multitask_strategy: MultitaskStrategy;
+  kwargs: RunKwargs;
+  attempt: number;
+  error: { error: string; message: string } | null;
+  cancel_action: CancelAction | null;
+  cancel_requested_at: string | null;
+  partial: RunPartial | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}

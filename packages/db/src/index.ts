@@ -1,0 +1,4 @@
+export * from "./pool";
+export * from "./migrations";
+export * from "./threads.repo";
+export * from "./runs.repo";

@@ -1,0 +1,63 @@
+import type { Pool } from "pg";
+
+/** Ordered, append-only schema changes. Never edit a shipped entry: add a new one. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE threads (
+     thread_id   text PRIMARY KEY,
+     tenant_id   text NOT NULL,
+     status      text NOT NULL DEFAULT 'idle',
+     metadata    jsonb NOT NULL DEFAULT '{}'::jsonb,
+     config      jsonb NOT NULL DEFAULT '{}'::jsonb,
+     created_at  timestamptz NOT NULL DEFAULT now(),
+     updated_at  timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX threads_tenant_created ON threads (tenant_id, created_at DESC);
+   CREATE TABLE runs (
+     run_id              text PRIMARY KEY,
+     thread_id           text NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+     tenant_id           text NOT NULL,
+     assistant_id        text NOT NULL,
+     graph_id            text NOT NULL,
+     status              text NOT NULL DEFAULT 'pending',
+     metadata            jsonb NOT NULL DEFAULT '{}'::jsonb,
+     multitask_strategy  text NOT NULL,
+     kwargs              jsonb NOT NULL,
+     attempt             integer NOT NULL DEFAULT 0,
+     error               jsonb,
+     dispatched_at       timestamptz,
+     cancel_requested_at timestamptz,
+     cancel_action       text,
+     partial             jsonb,
+     created_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+     updated_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+     started_at          timestamptz,
+     finished_at         timestamptz
+   );
+   CREATE INDEX runs_thread_created ON runs (thread_id, created_at);
+   CREATE INDEX runs_active ON runs (thread_id, created_at) WHERE status IN ('pending', 'running');`,
+];
+
+/** Creates the schema and applies pending migrations; safe to call from several processes at once. */
+export async function migrate(pool: Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    // Concurrent starts (API + workers) would race on CREATE TABLE; one advisory lock per schema serialises them.
+    await client.query("SELECT pg_advisory_lock(hashtext($1))", [`runline-migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".runline_migrations (v integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ v: number }>(`SELECT coalesce(max(v), -1) AS v FROM "${schema}".runline_migrations`);
+    for (let v = rows[0].v + 1; v < MIGRATIONS.length; v++) {
+      await client.query("BEGIN");
+      await client.query(`SET LOCAL search_path = "${schema}"`);
+      await client.query(MIGRATIONS[v]);
+      await client.query(`INSERT INTO "${schema}".runline_migrations (v) VALUES ($1)`, [v]);
+      await client.query("COMMIT");
+    }
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    await client.query("SELECT pg_advisory_unlock(hashtext($1))", [`runline-migrate:${schema}`]).catch(() => undefined);
+    client.release();
+  }
+}

@@ -1,0 +1,139 @@
+import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus } from "@runline/core";
+import type { Queryable } from "./pool";
+
+const COLUMNS = `run_id, thread_id, tenant_id, assistant_id, graph_id, status, metadata, multitask_strategy, kwargs,
+  attempt, error, cancel_action, cancel_requested_at, partial, created_at, updated_at, started_at, finished_at`;
+
+function iso(value: unknown): string | null {
+  return value instanceof Date ? value.toISOString() : null;
+}
+
+function toRun(row: Record<string, unknown>): RunRecord {
+  return {
+    ...(row as unknown as RunRecord),
+    created_at: iso(row.created_at)!,
+    updated_at: iso(row.updated_at)!,
+    started_at: iso(row.started_at),
+    finished_at: iso(row.finished_at),
+    cancel_requested_at: iso(row.cancel_requested_at),
+  };
+}
+
+export type NewRun = Pick<
+  RunRecord,
+  "run_id" | "thread_id" | "tenant_id" | "assistant_id" | "graph_id" | "metadata" | "multitask_strategy" | "kwargs"
+>;
+
+/** Runs. Every status change is a compare-and-set, so a late writer cannot overwrite a terminal status. */
+export class RunsRepo {
+  constructor(private readonly db: Queryable) {}
+
+  async insert(db: Queryable, run: NewRun): Promise<RunRecord> {
+    const { rows } = await db.query(
+      `INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [run.run_id, run.thread_id, run.tenant_id, run.assistant_id, run.graph_id, run.metadata, run.multitask_strategy, run.kwargs],
+    );
+    return toRun(rows[0]);
+  }
+
+  /** A run of the tenant's thread, or null (missing and foreign look the same). */
+  async get(tenantId: string, threadId: string, runId: string): Promise<RunRecord | null> {
+    const { rows } = await this.db.query(`SELECT ${COLUMNS} FROM runs WHERE run_id = $1 AND thread_id = $2 AND tenant_id = $3`, [
+      runId,
+      threadId,
+      tenantId,
+    ]);
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  /** Unscoped read for the worker, which acts on behalf of whoever created the run. */
+  async getById(runId: string, db: Queryable = this.db): Promise<RunRecord | null> {
+    const { rows } = await db.query(`SELECT ${COLUMNS} FROM runs WHERE run_id = $1`, [runId]);
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async list(tenantId: string, threadId: string, opts: { limit: number; offset: number; status?: RunStatus }): Promise<RunRecord[]> {
+    const { rows } = await this.db.query(
+      `SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 AND tenant_id = $2 AND ($3::text IS NULL OR status = $3)
+       ORDER BY created_at DESC, run_id DESC LIMIT $4 OFFSET $5`,
+      [threadId, tenantId, opts.status ?? null, opts.limit, opts.offset],
+    );
+    return rows.map(toRun);
+  }
+
+  async listActive(db: Queryable, threadId: string): Promise<RunRecord[]> {
+    const { rows } = await db.query(
+      `SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running') ORDER BY created_at, run_id`,
+      [threadId],
+    );
+    return rows.map(toRun);
+  }
+
+  /**
+   * Picks the run that should go to the queue next on this thread, or null when one is already in flight
+   * (running, or dispatched and waiting for a worker). Call with the thread row locked.
+   */
+  async claimNextForDispatch(db: Queryable, threadId: string): Promise<string | null> {
+    const { rows } = await db.query<{ run_id: string; in_flight: boolean }>(
+      `SELECT run_id, (status = 'running' OR dispatched_at IS NOT NULL) AS in_flight FROM runs
+       WHERE thread_id = $1 AND status IN ('pending', 'running')
+       ORDER BY (status = 'running' OR dispatched_at IS NOT NULL) DESC, created_at, run_id LIMIT 1`,
+      [threadId],
+    );
+    if (!rows[0] || rows[0].in_flight) return null;
+    await db.query(`UPDATE runs SET dispatched_at = clock_timestamp() WHERE run_id = $1`, [rows[0].run_id]);
+    return rows[0].run_id;
+  }
+
+  /** Undoes a dispatch whose queue write failed, so the next dispatch tries again. */
+  async undoDispatch(runId: string): Promise<void> {
+    await this.db.query(`UPDATE runs SET dispatched_at = NULL WHERE run_id = $1 AND status = 'pending'`, [runId]);
+  }
+
+  /** pending → running. Returns the run, or null if it was no longer pending (cancelled, or already taken). */
+  async markRunning(runId: string): Promise<RunRecord | null> {
+    const { rows } = await this.db.query(
+      `UPDATE runs SET status = 'running', attempt = attempt + 1, started_at = clock_timestamp(), updated_at = clock_timestamp()
+       WHERE run_id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+      [runId],
+    );
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  /** A worker taking over a run whose previous owner died: same status, next attempt. */
+  async markRetried(runId: string): Promise<RunRecord | null> {
+    const { rows } = await this.db.query(
+      `UPDATE runs SET attempt = attempt + 1, updated_at = clock_timestamp()
+       WHERE run_id = $1 AND status = 'running' RETURNING ${COLUMNS}`,
+      [runId],
+    );
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  /** Moves an active run to a terminal status; false when it was already terminal (the first writer wins). */
+  async finish(
+    db: Queryable,
+    runId: string,
+    status: TerminalRunStatus,
+    extra: { error?: { error: string; message: string } | null; partial?: RunPartial | null } = {},
+  ): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `UPDATE runs SET status = $2, error = $3, partial = coalesce($4, partial), finished_at = clock_timestamp(), updated_at = clock_timestamp()
+       WHERE run_id = $1 AND status IN ('pending', 'running')`,
+      [runId, status, extra.error ?? null, extra.partial ?? null],
+    );
+    return rowCount === 1;
+  }
+
+  /** Records a cancel request on an active run; false when the run is already terminal. */
+  async requestCancel(runId: string, action: CancelAction): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, clock_timestamp()),
+         cancel_action = coalesce(cancel_action, $2), updated_at = clock_timestamp()
+       WHERE run_id = $1 AND status IN ('pending', 'running')`,
+      [runId, action],
+    );
+    return rowCount === 1;
+  }
+}

@@ -1,0 +1,113 @@
+import { Command } from "@langchain/langgraph";
+import type { RunRecord } from "@runline/core";
+import type { RunnableGraph } from "./graph-registry";
+import type { PartialCollector } from "./partial-collector";
+import { metadataToWire, toWire } from "./wire-format";
+
+/** Where a run's events go (the journal, in production). Calls are made in order and may be left un-awaited. */
+export interface RunEventSink {
+  append(event: string, data: unknown): Promise<unknown>;
+}
+
+/** Stream modes the worker always runs with: the partial output needs `messages`; subscribers pick from the rest. */
+export const WORKER_STREAM_MODES = ["values", "messages", "updates", "custom"] as const;
+
+export interface ExecuteRunOptions {
+  graph: RunnableGraph;
+  run: RunRecord;
+  sink: RunEventSink;
+  signal: AbortSignal;
+  collector: PartialCollector;
+  /** Extra runtime context for nodes (Runline passes the chat model factory here). */
+  context: Record<string, unknown>;
+  /** Callbacks for the root run (cancel uses them to learn when LangGraph's writes have settled). */
+  callbacks?: unknown[];
+}
+
+export interface ExecuteRunResult {
+  /** The graph stopped at a human-in-the-loop interrupt. */
+  interrupted: boolean;
+}
+
+/** The LangGraph config for a run: the thread, an optional fork point, and the run's own settings. */
+export function buildRunConfig(run: RunRecord): Record<string, unknown> {
+  const kwargs = run.kwargs;
+  const { configurable = {}, tags, recursion_limit, ...restConfig } = kwargs.config ?? {};
+  const fork = kwargs.checkpoint ?? (configurable.checkpoint_id ? { checkpoint_id: String(configurable.checkpoint_id) } : null);
+  return {
+    ...restConfig,
+    tags,
+    recursionLimit: recursion_limit,
+    configurable: {
+      ...configurable,
+      thread_id: run.thread_id,
+      checkpoint_ns: fork?.checkpoint_ns ?? "",
+      ...(fork ? { checkpoint_id: fork.checkpoint_id } : {}),
+      run_id: run.run_id,
+      graph_id: run.graph_id,
+      assistant_id: run.assistant_id,
+    },
+    metadata: { ...run.metadata, run_id: run.run_id, graph_id: run.graph_id, assistant_id: run.assistant_id, thread_id: run.thread_id },
+  };
+}
+
+function buildInput(run: RunRecord): unknown {
+  const command = run.kwargs.command;
+  if (command && Object.keys(command).length) return new Command(command as ConstructorParameters<typeof Command>[0]);
+  return run.kwargs.input ?? null;
+}
+
+/** Runs the graph to its end, sending every event to the sink in order. Throws the abort reason on cancel. */
+export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRunResult> {
+  const { graph, run, sink, signal, collector } = options;
+  const config = buildRunConfig(run);
+  const stream = await graph.stream(buildInput(run), {
+    ...config,
+    context: { ...(run.kwargs.context ?? {}), ...options.context },
+    streamMode: [...WORKER_STREAM_MODES],
+    subgraphs: run.kwargs.stream_subgraphs,
+    interruptBefore: run.kwargs.interrupt_before ?? undefined,
+    interruptAfter: run.kwargs.interrupt_after ?? undefined,
+    signal,
+    callbacks: options.callbacks,
+    runId: run.run_id,
+  });
+  let interrupted = false;
+  let last: Promise<unknown> = Promise.resolve();
+  for await (const item of stream as AsyncIterable<unknown[]>) {
+    // With subgraphs each item is [namespace, mode, payload]; otherwise [mode, payload].
+    const [namespace, mode, payload] = item.length === 3 ? (item as [string[], string, any]) : ([[], ...item] as unknown as [string[], string, any]);
+    const event = namespace.length ? `${mode === "messages" ? "messages" : mode}|${namespace.join("|")}` : mode;
+    switch (mode) {
+      case "messages": {
+        const [chunk, metadata] = payload;
+        if (!namespace.length) collector.add(chunk, metadata);
+        last = sink.append(event, [toWire(chunk), metadataToWire(metadata)]);
+        break;
+      }
+      case "updates": {
+        if (payload && typeof payload === "object") {
+          if ("__interrupt__" in payload && !namespace.length) interrupted = true;
+          if (!namespace.length) collector.markCompleted(messageIdsIn(payload));
+        }
+        last = sink.append(event, toWire(payload));
+        break;
+      }
+      default:
+        last = sink.append(event, toWire(payload));
+    }
+  }
+  await last;
+  return { interrupted };
+}
+
+/** Ids of the messages a node update wrote (they are checkpointed, so no longer partial). */
+function messageIdsIn(update: Record<string, any>): string[] {
+  const ids: string[] = [];
+  for (const output of Object.values(update)) {
+    const messages = output?.messages;
+    const list = Array.isArray(messages) ? messages : messages ? [messages] : [];
+    for (const message of list) if (message?.id) ids.push(message.id);
+  }
+  return ids;
+}

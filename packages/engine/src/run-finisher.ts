@@ -1,0 +1,61 @@
+import type { Pool } from "pg";
+import type { RunPartial, TerminalRunStatus, ThreadStatus } from "@runline/core";
+import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
+import type { RunDispatcher } from "./run-dispatcher";
+
+export interface RunOutcome {
+  status: TerminalRunStatus;
+  error?: { error: string; message: string } | null;
+  partial?: RunPartial | null;
+  /** The graph paused at a human-in-the-loop interrupt (the thread becomes `interrupted`). */
+  hitlInterrupt?: boolean;
+}
+
+/** What the terminal journal event says about a run. */
+export interface RunEndEvent {
+  run_id: string;
+  status: TerminalRunStatus;
+  error?: { error: string; message: string } | null;
+  partial?: RunPartial | null;
+}
+
+export interface RunEndSink {
+  end(runId: string, data: RunEndEvent): Promise<unknown>;
+}
+
+/**
+ * Ends a run: status (compare-and-set), thread status, the journal's terminal event, then the thread's
+ * next run. Returns false when the run was already terminal (someone else finished it first).
+ */
+export class RunFinisher {
+  constructor(
+    private readonly pool: Pool,
+    private readonly threads: ThreadsRepo,
+    private readonly runs: RunsRepo,
+    private readonly dispatcher: RunDispatcher,
+    private readonly journal: RunEndSink,
+  ) {}
+
+  async finish(runId: string, threadId: string, outcome: RunOutcome): Promise<boolean> {
+    const finished = await withTransaction(this.pool, async (tx) => {
+      await this.threads.lock(tx, threadId);
+      const changed = await this.runs.finish(tx, runId, outcome.status, { error: outcome.error, partial: outcome.partial });
+      if (!changed) return false;
+      const stillActive = (await this.runs.listActive(tx, threadId)).length > 0;
+      await this.threads.setStatus(tx, threadId, threadStatusAfter(outcome, stillActive));
+      return true;
+    });
+    if (!finished) return false;
+    // The status is committed before the terminal event, so a client that saw `end` reads the final run.
+    await this.journal.end(runId, { run_id: runId, status: outcome.status, error: outcome.error ?? null, partial: outcome.partial ?? null });
+    await this.dispatcher.dispatchNext(threadId);
+    return true;
+  }
+}
+
+function threadStatusAfter(outcome: RunOutcome, stillActive: boolean): ThreadStatus {
+  if (stillActive) return "busy";
+  if (outcome.status === "error") return "error";
+  if (outcome.hitlInterrupt) return "interrupted";
+  return "idle";
+}

@@ -1,0 +1,65 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { ChatOpenAI } from "@langchain/openai";
+import { StoryChatModel } from "./story-chat-model";
+
+/** Pace and length of the built-in story model. */
+export interface StorySettings {
+  /** Word tokens per answer. */
+  tokens: number;
+  /** Pause before each token, in milliseconds. */
+  delayMs: number;
+}
+
+/** An OpenAI-compatible endpoint (OpenAI itself, or vLLM / Ollama / llama.cpp servers via `baseURL`). */
+export interface OpenAISettings {
+  /** Optional for local servers that take no key; see {@link createChatModelFactory}. */
+  apiKey?: string;
+  baseURL?: string;
+  model: string;
+}
+
+/**
+ * Which chat model runs use. Same shape as `ModelConfig` from `@runline/config`, so the loaded config can be
+ * passed straight in. `story` rides along with `openai` so the pacing defaults exist whichever is chosen.
+ */
+export type ModelSettings =
+  | { provider: "story"; story: StorySettings }
+  | { provider: "openai"; openai: OpenAISettings; story: StorySettings };
+
+/** Per-run adjustments. `tokens`/`delayMs` apply to the story model only, `model` to OpenAI only. */
+export interface ChatModelOverrides {
+  tokens?: number;
+  delayMs?: number;
+  model?: string;
+}
+
+/** Builds a fresh chat model for one run. The worker hands one to graphs through the runtime context. */
+export type ChatModelFactory = (overrides?: ChatModelOverrides) => BaseChatModel;
+
+// Local OpenAI-style servers ignore the key, but the OpenAI client refuses to send a request without one.
+const PLACEHOLDER_API_KEY = "runline-no-key";
+
+/**
+ * Creates the {@link ChatModelFactory} for `settings`.
+ *
+ * For `openai` without an `apiKey` but with a `baseURL`, a placeholder key is sent (local servers need none);
+ * with neither, `@langchain/openai` falls back to its own `OPENAI_API_KEY` lookup.
+ */
+export function createChatModelFactory(settings: ModelSettings): ChatModelFactory {
+  if (settings.provider === "story") {
+    return (overrides = {}) =>
+      new StoryChatModel({
+        tokens: overrides.tokens ?? settings.story.tokens,
+        delayMs: overrides.delayMs ?? settings.story.delayMs,
+      });
+  }
+  const { apiKey, baseURL, model } = settings.openai;
+  return (overrides = {}) =>
+    new ChatOpenAI({
+      apiKey: apiKey ?? (baseURL !== undefined ? PLACEHOLDER_API_KEY : undefined),
+      model: overrides.model ?? model,
+      // Streaming makes even a plain `invoke` emit tokens, which `messages` stream mode and cancel rely on.
+      streaming: true,
+      ...(baseURL !== undefined && { configuration: { baseURL } }),
+    });
+}

@@ -1,0 +1,31 @@
+import type { JournalEntry } from "./entry";
+
+/** FIFO of live entries waiting for a subscriber; `Array#shift` is O(n), this is O(1) amortised. */
+export class EntryQueue {
+  private items: JournalEntry[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(entry: JournalEntry): void {
+    this.items.push(entry);
+  }
+
+  shift(): JournalEntry | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const entry = this.items[this.head++];
+    // Compact once the consumed prefix dominates, so memory follows the backlog, not the run's history.
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return entry;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}

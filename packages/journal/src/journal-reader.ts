@@ -1,0 +1,75 @@
+import type { Redis } from "ioredis";
+import { gapEntry, type JournalEntry } from "./entry";
+import { journalKeys } from "./keys";
+import { compareStreamIds, normaliseLastEventId } from "./stream-id";
+
+/** Options of {@link readRange}. */
+export interface ReadRangeOptions {
+  /** Entries per `XRANGE` call, so a long backlog is read in bounded steps instead of one blocking reply. @defaultValue 500 */
+  pageSize?: number;
+}
+
+type RawEntry = [id: string, fields: string[]];
+
+/**
+ * Reads a run's stored entries after `afterId` (exclusive; `undefined` or `-1` = from the start), oldest first,
+ * page by page. If entries after `afterId` were trimmed away (see `JournalWriterOptions.maxLen`), the first thing
+ * yielded is a `gap` entry, so the reader knows it missed events rather than skipping them silently.
+ * Ends at the current end of the stream; a missing stream yields nothing.
+ * @throws ValidationError when `afterId` is not a stream id.
+ */
+export async function* readRange(
+  redis: Redis,
+  prefix: string,
+  runId: string,
+  afterId?: string,
+  opts: ReadRangeOptions = {},
+): AsyncGenerator<JournalEntry, void, undefined> {
+  const after = normaliseLastEventId(afterId);
+  const pageSize = opts.pageSize ?? 500;
+  const key = journalKeys(prefix).events(runId);
+  const start = after ? `(${after}` : "-";
+  // XINFO and the first page in one MULTI: the trim check and the entries it judges come from the same moment.
+  const replies = await redis.multi().xinfo("STREAM", key).xrange(key, start, "+", "COUNT", pageSize).exec();
+  if (!replies) return;
+  const [info, first] = replies as [[Error | null, unknown], [Error | null, RawEntry[]]];
+  if (first[0]) throw first[0];
+  if (info[0]) return; // no such key: the run never wrote, or its retention expired
+  const gap = detectGap(info[1] as unknown[], after);
+  if (gap) yield gap;
+
+  let page = first[1];
+  for (;;) {
+    for (const raw of page) yield toEntry(raw);
+    if (page.length < pageSize) return;
+    page = (await redis.xrange(key, `(${page[page.length - 1]![0]}`, "+", "COUNT", pageSize)) as RawEntry[];
+  }
+}
+
+/**
+ * A gap exists when the stream was trimmed and the reader's position is older than the oldest stored entry.
+ * Redis >= 7 reports `entries-added`, so "was trimmed" is known (journals are only ever trimmed, never XDEL'd).
+ * Conservative at one boundary: resuming from exactly the last trimmed entry also reports a (zero-width) gap.
+ */
+function detectGap(info: unknown[], after: string | undefined): JournalEntry | undefined {
+  const fields = new Map<string, unknown>();
+  for (let i = 0; i + 1 < info.length; i += 2) fields.set(String(info[i]), info[i + 1]);
+  const firstEntry = fields.get("first-entry") as RawEntry | null | undefined;
+  if (!firstEntry) return undefined;
+  const firstId = firstEntry[0];
+  const added = fields.get("entries-added");
+  // Older Redis cannot say whether anything was trimmed: only a resume id older than the first entry counts.
+  const trimmed = added === undefined ? after !== undefined : Number(added) > Number(fields.get("length"));
+  if (!trimmed || compareStreamIds(after ?? "0-0", firstId) >= 0) return undefined;
+  return gapEntry(after, firstId);
+}
+
+function toEntry([id, fields]: RawEntry): JournalEntry {
+  let event = "";
+  let dataJson = "null";
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === "e") event = fields[i + 1]!;
+    else if (fields[i] === "d") dataJson = fields[i + 1]!;
+  }
+  return { id, event, dataJson };
+}

@@ -1,0 +1,94 @@
+import { createTestNamespace, waitFor, type TestNamespace } from "@runline/testing";
+import type { JournalEntry } from "./entry";
+import { createJournalHub, type JournalHub } from "./journal-hub";
+import { readRange } from "./journal-reader";
+import { createJournalWriter, type JournalWriter } from "./journal-writer";
+import { journalKeys } from "./keys";
+import { collect, describeEntries, strictlyIncreasing } from "./test-support";
+
+let ns: TestNamespace;
+let hub: JournalHub;
+let writer: JournalWriter;
+let runSeq = 0;
+const nextRunId = () => `${ns.id}-run-${++runSeq}`;
+
+beforeAll(async () => {
+  ns = await createTestNamespace("journal-writer");
+  hub = createJournalHub(ns.redis, ns.redisPrefix, { connectionName: `${ns.id}:hub` });
+  writer = createJournalWriter(ns.redis, ns.redisPrefix, { retentionSeconds: 120 });
+});
+
+afterAll(async () => {
+  await hub.close();
+  await ns.cleanup();
+});
+
+describe("createJournalWriter", () => {
+  it("keeps call order for 1000 appends fired without awaiting, in the stream and live", async () => {
+    const runId = nextRunId();
+    const live: JournalEntry[] = [];
+    const unlisten = await hub.listen(runId, (e) => live.push(e));
+    const ids: Promise<string>[] = [];
+    for (let i = 0; i < 1000; i++) ids.push(writer.append(runId, "messages", { i }));
+    await writer.flush(runId);
+
+    const stored = await collect(readRange(ns.redis, ns.redisPrefix, runId));
+    const expected = Array.from({ length: 1000 }, (_, i) => `messages:${i}`);
+    expect(describeEntries(stored)).toEqual(expected);
+    expect(strictlyIncreasing(stored)).toBe(true);
+    expect(await Promise.all(ids)).toEqual(stored.map((e) => e.id));
+    await waitFor(() => live.length === 1000);
+    expect(live).toEqual(stored); // same ids, names and JSON text live as stored
+    unlisten();
+  });
+
+  it("stores the event name and the data as JSON text", async () => {
+    const runId = nextRunId();
+    const id = await writer.append(runId, "messages", [{ content: "héllo\nworld" }, { node: "llm" }]);
+    const raw = await ns.redis.xrange(journalKeys(ns.redisPrefix).events(runId), "-", "+");
+    expect(raw).toEqual([[id, ["e", "messages", "d", '[{"content":"héllo\\nworld"},{"node":"llm"}]']]]);
+    await writer.append(runId, "custom", undefined);
+    const [, second] = await collect(readRange(ns.redis, ns.redisPrefix, runId));
+    expect(second!.dataJson).toBe("null");
+  });
+
+  it("sets the stream's expiry with end, not before", async () => {
+    const runId = nextRunId();
+    const key = journalKeys(ns.redisPrefix).events(runId);
+    await writer.append(runId, "metadata", {});
+    expect(await ns.redis.ttl(key)).toBe(-1);
+    await writer.end(runId, { status: "success" });
+    const ttl = await ns.redis.ttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(120);
+  });
+
+  it("bounds the stream length with maxLen (approximately, whole nodes at a time)", async () => {
+    const runId = nextRunId();
+    const small = createJournalWriter(ns.redis, ns.redisPrefix, { maxLen: 100 });
+    for (let i = 0; i < 1000; i++) void small.append(runId, "messages", { i });
+    await small.flush(runId);
+    const len = await ns.redis.xlen(journalKeys(ns.redisPrefix).events(runId));
+    expect(len).toBeGreaterThanOrEqual(100);
+    expect(len).toBeLessThan(300);
+  });
+
+  it("reports a failed un-awaited append at flush (and end), not as an unhandled rejection", async () => {
+    const runId = nextRunId();
+    await ns.redis.set(journalKeys(ns.redisPrefix).events(runId), "not a stream");
+    void writer.append(runId, "values", {});
+    await expect(writer.flush(runId)).rejects.toThrow(/WRONGTYPE/);
+    await expect(writer.flush(runId)).resolves.toBeUndefined(); // reported once
+    void writer.append(runId, "values", {});
+    await expect(writer.end(runId, {})).rejects.toThrow(/WRONGTYPE/);
+  });
+
+  it("refuses event names that would break the live framing or fake a gap", () => {
+    const runId = nextRunId();
+    expect(() => writer.append(runId, "a\nb", {})).toThrow(TypeError);
+    expect(() => writer.append(runId, "", {})).toThrow(TypeError);
+    expect(() => writer.append(runId, "gap", {})).toThrow(TypeError);
+    expect(() => writer.append(runId, "values", { n: 1n })).toThrow(TypeError);
+    expect(() => createJournalWriter(ns.redis, ns.redisPrefix, { maxLen: 0 })).toThrow(TypeError);
+  });
+});

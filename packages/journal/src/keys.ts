@@ -1,0 +1,18 @@
+/** Redis key and channel names of the run event journal. */
+export interface JournalKeys {
+  /** The run's Redis Stream: every event, in order, bounded in length, expired after the run ends. */
+  events(runId: string): string;
+  /** The run's pub/sub channel: the same entries, for live delivery. */
+  live(runId: string): string;
+}
+
+/**
+ * The only place that builds journal key names, so a test namespace (`prefix`) covers every key the journal
+ * touches and cleanup by `prefix:*` finds them all.
+ */
+export function journalKeys(prefix: string): JournalKeys {
+  return {
+    events: (runId) => `${prefix}:run:${runId}:events`,
+    live: (runId) => `${prefix}:run:${runId}:live`,
+  };
+}

@@ -1,0 +1,72 @@
+import { Queue, Worker, type Job, type Processor } from "bullmq";
+import type Redis from "ioredis";
+import { z } from "zod";
+
+/** The one queue Runline uses: one job per run attempt chain, job id = run id. */
+export const RUN_QUEUE_NAME = "runs";
+export const RUN_JOB_NAME = "run.execute";
+
+export const RunJobPayload = z.object({ runId: z.string().min(1), threadId: z.string().min(1) });
+export type RunJobPayload = z.infer<typeof RunJobPayload>;
+export type RunJob = Job<RunJobPayload, unknown, typeof RUN_JOB_NAME>;
+
+export interface RunQueue {
+  queue: Queue<RunJobPayload, unknown, typeof RUN_JOB_NAME>;
+  /** Adds the run's job; adding the same run twice is a no-op (the job id is the run id). */
+  enqueue(payload: RunJobPayload): Promise<void>;
+  /** Removes a job that no worker holds yet; true when it was removed. */
+  removeWaiting(runId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createRunQueue(connection: Redis, prefix: string): RunQueue {
+  const queue = new Queue<RunJobPayload, unknown, typeof RUN_JOB_NAME>(RUN_QUEUE_NAME, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      // A failed story is not retried from scratch: a cancelled or crashed run is finished by Runline itself.
+      attempts: 1,
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 24 * 3600 },
+    },
+  });
+  queue.on("error", () => undefined);
+  return {
+    queue,
+    async enqueue(payload) {
+      const parsed = RunJobPayload.parse(payload);
+      await queue.add(RUN_JOB_NAME, parsed, { jobId: parsed.runId });
+    },
+    async removeWaiting(runId) {
+      return (await queue.remove(runId)) === 1;
+    },
+    close: () => queue.close(),
+  };
+}
+
+export interface RunWorkerOptions {
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+}
+
+/**
+ * Starts a BullMQ worker for runs. The processor must declare three parameters `(job, token, signal)`:
+ * BullMQ only passes the AbortSignal to processors whose `length` is at least 3.
+ */
+export function createRunWorker(
+  connection: Redis,
+  prefix: string,
+  processor: Processor<RunJobPayload, unknown, typeof RUN_JOB_NAME>,
+  options: RunWorkerOptions,
+): Worker<RunJobPayload, unknown, typeof RUN_JOB_NAME> {
+  if (processor.length < 3) throw new Error("run processor must declare (job, token, signal) to receive the abort signal");
+  return new Worker(RUN_QUEUE_NAME, processor, {
+    connection,
+    prefix,
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: 1,
+  });
+}
