@@ -7,9 +7,11 @@ const shared = {
   roots: ["<rootDir>/apps", "<rootDir>/packages"],
 };
 module.exports = {
+  // Per-project testTimeout is ignored by jest 30; one global bound, generous for integration tests.
+  testTimeout: 30000,
   reporters: ["default", "<rootDir>/jest/summary-reporter.cjs"],
   projects: [
     { ...shared, displayName: "unit", testMatch: ["**/*.test.ts"], testPathIgnorePatterns: ["\\.int\\.test\\.ts$", "/node_modules/"] },
-    { ...shared, displayName: "int", testMatch: ["**/*.int.test.ts"], testTimeout: 30000, globalSetup: "<rootDir>/jest/global-setup.cjs" },
+    { ...shared, displayName: "int", testMatch: ["**/*.int.test.ts"], globalSetup: "<rootDir>/jest/global-setup.cjs" },
   ],
 };

@@ -105,13 +105,15 @@ REDIS_PIDFILE="$REDIS_DIR/redis-$$.pid"
 REDIS_LOGFILE="$REDIS_DIR/redis-$$.log"
 
 sweep_orphaned_redis() {
-  local f owner pid i
+  local f owner pid comm i
   for f in "$REDIS_DIR"/redis-*.pid; do
     [ -e "$f" ] || continue
     owner="${f##*/redis-}"; owner="${owner%.pid}"
     kill -0 "$owner" 2>/dev/null && continue
     pid="$(cat "$f" 2>/dev/null || true)"
-    if [ -n "$pid" ] && [ "$(ps -p "$pid" -o comm= 2>/dev/null || true)" = redis-server ]; then
+    comm="$(ps -p "${pid:-0}" -o comm= 2>/dev/null || true)"
+    # Only kill what is still a redis-server: the pid may have been reused since.
+    if [ -n "$pid" ] && [ "${comm##*/}" = redis-server ]; then
       kill "$pid" 2>/dev/null || true
       # Wait briefly so its port is free again for the server we are about to start.
       for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -148,7 +150,7 @@ start_private_redis() {
   done
   say "private Redis did not start; last log lines:"
   tail -n 10 "$REDIS_LOGFILE" >&2 2>/dev/null || true
-  return 1
+  die "could not start a private Redis (see $REDIS_DIR)."
 }
 
 stop_private_redis() {
@@ -187,7 +189,7 @@ ensure_redis() {
   fi
   if have redis-server; then
     lock
-    start_private_redis || die "could not start a private Redis (see $REDIS_DIR)."
+    start_private_redis
     unlock
     REDIS_URL="redis://127.0.0.1:$REDIS_PRIVATE_PORT"
     say "using Redis at $REDIS_URL (private server, stopped on exit)"
@@ -303,7 +305,7 @@ start_private_pg() {
       rm -rf "$data"
       # -E UTF8 --locale=C: deterministic and available everywhere (C.UTF-8 / en_US.UTF-8 are not).
       as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C >"$PG_BASE/initdb.log" 2>&1 \
-        || { tail -n 20 "$PG_BASE/initdb.log" >&2; return 1; }
+        || { tail -n 20 "$PG_BASE/initdb.log" >&2; die "initdb failed (see $PG_BASE/initdb.log)."; }
     fi
     port="$(free_port 5440)"
     # Unix socket paths are limited to ~107 bytes; a deep clone would break startup. We connect over TCP
@@ -314,8 +316,7 @@ start_private_pg() {
       -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1" >/dev/null 2>&1; then
       say "private Postgres did not start; last log lines:"
       tail -n 15 "$log" >&2 2>/dev/null || true
-      say "to reset it: rm -rf '$PG_BASE'"
-      return 1
+      die "could not start a private Postgres; to reset it: rm -rf '$PG_BASE'"
     fi
   fi
   touch "$PG_BASE/users/$$"
@@ -365,7 +366,8 @@ ensure_postgres() {
     find_pg_bin || pg_fail
   fi
   lock
-  start_private_pg || { unlock; die "could not start a private Postgres (see $PG_BASE)."; }
+  # Called plainly, not in `|| ...`: that would switch off errexit for everything inside it.
+  start_private_pg
   unlock
   if [ -n "$PG_SHARED" ]; then
     say "using Postgres at $DATABASE_URL (private cluster in ${PG_BASE#"$ROOT"/}, already running, the last wrapper to exit stops it)"

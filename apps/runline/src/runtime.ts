@@ -56,8 +56,8 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   let server: Server | null = null;
   let url: string | null = null;
   if (config.role !== "worker") {
-    const subscriber = createRedis(config.redisUrl);
-    const hub = createJournalHub(subscriber, config.redisPrefix);
+    // The hub opens its own subscriber connection (duplicated from this one) shared by every SSE client.
+    const hub = createJournalHub(redis, config.redisPrefix);
     const app = createApp({
       threads: new ThreadsService(threads, registry),
       runs: new RunsService({ pool, threads, runs, registry, dispatcher, checkpointer, redis, hub, redisPrefix: config.redisPrefix }),

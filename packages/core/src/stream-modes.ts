@@ -13,7 +13,7 @@ export type StreamMode = keyof typeof STREAM_MODE_EVENTS;
 export const SUPPORTED_STREAM_MODES = Object.keys(STREAM_MODE_EVENTS) as StreamMode[];
 
 /** Journal events every subscriber sees whatever modes it asked for. */
-export const ALWAYS_STREAMED_EVENTS = ["metadata", "error", "end"] as const;
+export const ALWAYS_STREAMED_EVENTS = ["metadata", "error", "end", "gap"] as const;
 
 /** The set of journal event names a subscriber with these stream modes receives. */
 export function eventsForStreamModes(modes: readonly string[]): Set<string> {

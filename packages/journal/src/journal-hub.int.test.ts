@@ -110,9 +110,18 @@ describe("createJournalHub", () => {
     probe();
   });
 
-  it("rejects listen after close", async () => {
+  it("ends parked subscribers (without end) when it closes, and rejects listen afterwards", async () => {
     const hub = newHub("hub-closed");
+    const runId = nextRunId();
+    const received: JournalEntry[] = [];
+    const done = (async () => {
+      for await (const entry of subscribeRun({ redis: ns.redis, hub, prefix: ns.redisPrefix, runId })) received.push(entry);
+    })();
+    await writer.append(runId, "metadata", {});
+    await waitFor(() => received.length === 1); // now parked, waiting for live entries
     await hub.close();
+    await done;
+    expect(describeEntries(received)).toEqual(["metadata"]);
     await expect(hub.listen(nextRunId(), () => {})).rejects.toThrow(/closed/);
   });
 });

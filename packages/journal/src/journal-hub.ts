@@ -17,6 +17,8 @@ export interface ListenOptions {
    * while disconnected, so a listener that must not miss entries re-reads the stream from its last id.
    */
   onResync?: () => void;
+  /** Called when the hub closes with this listener still attached: no more entries will come. */
+  onClosed?: () => void;
 }
 
 /** One pub/sub connection per process, shared by every live journal listener in it. */
@@ -30,13 +32,12 @@ export interface JournalHub {
    * `onEntry` gets the same entry object as every other listener: do not mutate it.
    */
   listen(runId: string, onEntry: (entry: JournalEntry) => void, opts?: ListenOptions): Promise<() => void>;
-  /** Drops every listener and closes the subscriber connection. */
+  /** Drops every listener (calling its `onClosed`) and closes the subscriber connection. */
   close(): Promise<void>;
 }
 
-interface Listener {
+interface Listener extends ListenOptions {
   onEntry: (entry: JournalEntry) => void;
-  onResync?: () => void;
 }
 
 interface Channel {
@@ -79,7 +80,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     // answered after the re-subscribe acks, so listeners re-read the stream only once live delivery is back.
     setImmediate(() => {
       sub.ping().then(() => {
-        for (const channel of channels.values()) for (const listener of channel.listeners) void 0;
+        for (const channel of channels.values()) for (const listener of channel.listeners) listener.onResync?.();
       }, onError);
     });
   });
@@ -94,7 +95,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
       channel = { listeners: new Set(), subscribed: sub.subscribe(name) };
       channels.set(name, channel);
     }
-    const listener: Listener = { onEntry, onResync: listenOpts.onResync };
+    const listener: Listener = { ...listenOpts, onEntry };
     const owner = channel;
     owner.listeners.add(listener);
     const leave = () => {
@@ -104,6 +105,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     };
     try {
       await owner.subscribed;
+      if (closed) throw new Error("Journal hub is closed");
     } catch (err) {
       leave();
       throw err;
@@ -117,7 +119,9 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     async close() {
       if (closed) return;
       closed = true;
+      const orphans = [...channels.values()].flatMap((channel) => [...channel.listeners]);
       channels.clear();
+      for (const listener of orphans) listener.onClosed?.();
       await sub.quit().catch(() => sub.disconnect());
     },
   };

@@ -40,7 +40,8 @@ export interface SubscribeRunOptions {
 
 /**
  * Yields every journal entry of a run after `lastEventId`, exactly once and in order, ending after the terminal
- * `end` entry (which is yielded) or when `signal` aborts. Works the same whether it joins before the first
+ * `end` entry (which is yielded), when `signal` aborts, or when the hub closes (no `end`: the client reconnects
+ * with its Last-Event-ID). Works the same whether it joins before the first
  * event, mid-run, or after the end: it subscribes first (buffering live entries), reads the stored backlog,
  * then switches to live entries and drops any id it already yielded. A `gap` entry (never stored) marks
  * entries lost to trimming.
@@ -78,6 +79,8 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
     live.push(entry);
     wake();
   };
+  let hubClosed = false;
+  const stopped = () => hubClosed || signal?.aborted === true;
   let finishChecked = !isFinished;
   let deadline: number | undefined;
   let unlisten: (() => void) | undefined;
@@ -90,13 +93,17 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
         backfill = true;
         wake();
       },
+      onClosed: () => {
+        hubClosed = true;
+        wake();
+      },
     });
     for (;;) {
-      if (signal?.aborted) return;
+      if (stopped()) return;
       if (backfill) {
         backfill = false;
         for await (const entry of readRange(redis, prefix, runId, lastId, { pageSize })) {
-          if (signal?.aborted) return;
+          if (stopped()) return;
           if (entry.event !== GAP_EVENT) lastId = entry.id;
           yield entry;
           if (entry.event === END_EVENT) return;
@@ -109,7 +116,7 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
         if (lastId !== undefined && compareStreamIds(entry.id, lastId) <= 0) continue;
         lastId = entry.id;
         yield entry;
-        if (entry.event === END_EVENT || signal?.aborted) return;
+        if (entry.event === END_EVENT || stopped()) return;
       }
       if (backfill) continue;
       if (!finishChecked) {
@@ -121,7 +128,7 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
         continue;
       }
       // Checked again right before parking: an abort during an earlier await found no waiter to wake.
-      if (signal?.aborted || (deadline !== undefined && Date.now() >= deadline)) return;
+      if (stopped() || (deadline !== undefined && Date.now() >= deadline)) return;
       await sleepUntilWoken(deadline, (resolve) => (wakeup = resolve), wake);
     }
   } finally {

@@ -1,2 +1,3 @@
 export * from "./namespace";
 export * from "./wait-for";
+export * from "./sse-client";

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from "express";
 import { JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, type RunRecord } from "@runline/core";
 import { tenantOf } from "../http/auth";
 import { parse } from "../http/parse";
+import { normaliseLastEventId } from "@runline/journal";
 import { pipeSse } from "../http/sse";
 import type { RunsService } from "../services/runs.service";
 import { runView } from "../services/views";
@@ -20,12 +21,15 @@ function parseStreamModeParam(value: string | undefined): string[] | undefined {
 export function runsRoutes(runs: RunsService, heartbeatMs: number): Router {
   const router = Router();
 
-  const stream = (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[]) =>
-    pipeSse(req, res, (signal) => runs.subscribe(run, lastEventId, signal), {
+  const stream = (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[]) => {
+    // Validated before the headers go out, so a bad id is a 400 and not a broken stream.
+    normaliseLastEventId(lastEventId);
+    return pipeSse(req, res, (signal) => runs.subscribe(run, lastEventId, signal), {
       heartbeatMs,
       events: eventsForStreamModes(modes),
       headers: { "Content-Location": runPath(run), Location: `${runPath(run)}/stream` },
     });
+  };
 
   router.post("/threads/:threadId/runs", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);

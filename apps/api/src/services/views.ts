@@ -16,6 +16,8 @@ export function runView(run: RunRecord) {
     error: run.error,
     cancel_action: run.cancel_action,
     partial: run.partial,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
   };
 }
 

@@ -1,0 +1,58 @@
+import { performance } from "node:perf_hooks";
+import { openSse } from "@runline/testing";
+import { TokenClock, type RunTiming } from "./timing";
+import { storyInput, type StoryPace } from "./workload";
+
+/** A run streamed through Runline, with what the client saw besides the token timings. */
+export interface HttpRunTiming extends RunTiming {
+  /** `status` of the terminal `end` frame (`success` expected). */
+  endStatus: string | undefined;
+  /** Bytes of JSON in each `messages` frame's `data:` line, for the first token (what a token costs on the wire). */
+  tokenFrameBytes: number;
+}
+
+/** `POST /threads`; not part of any timed interval. */
+export async function createThread(baseUrl: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/threads`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ metadata: { purpose: "bench" } }),
+  });
+  if (res.status !== 200) throw new Error(`POST /threads answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { thread_id: string }).thread_id;
+}
+
+/**
+ * `POST /threads/{tid}/runs/stream` and reads the SSE response to its `end` frame. The clock starts right
+ * before the request, so TTFT includes run creation, queueing, worker pickup, journal and SSE delivery,
+ * as a client experiences it. Uses the project's own SSE client (`@runline/testing`), which parses every
+ * frame's JSON: that client cost runs in this same process and is part of the numbers.
+ */
+export async function streamOverHttp(baseUrl: string, threadId: string, pace: StoryPace): Promise<HttpRunTiming> {
+  const body = JSON.stringify({
+    assistant_id: "story",
+    input: storyInput(),
+    stream_mode: ["values", "messages-tuple"],
+    config: { configurable: { story_tokens: pace.tokens, story_token_delay_ms: pace.delayMs } },
+  });
+  const clock = new TokenClock(performance.now());
+  const sse = await openSse(`${baseUrl}/threads/${threadId}/runs/stream`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  if (sse.status !== 200) throw new Error(`runs/stream answered ${sse.status}`);
+  let endStatus: string | undefined;
+  let tokenFrameBytes = 0;
+  for await (const frame of sse.frames) {
+    if (frame.event === "messages") {
+      clock.token();
+      if (clock.tokens === 1) tokenFrameBytes = JSON.stringify(frame.data).length;
+    } else if (frame.event === "end") {
+      endStatus = frame.data?.status;
+    } else if (frame.event === "error") {
+      throw new Error(`run failed: ${JSON.stringify(frame.data)}`);
+    }
+  }
+  return { ...clock.finish(), endStatus, tokenFrameBytes };
+}
