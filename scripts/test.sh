@@ -9,5 +9,17 @@ cd "$ROOT"
 case "${CI:-}" in
   true | 1) set -- --ci "$@" ;;
 esac
-# exec: with-services.sh exits with jest's own exit code.
-exec bash "$ROOT/scripts/with-services.sh" npx jest --config jest.config.cjs "$@"
+# Jest prints its own summary after every reporter; our reporter leaves the closing
+# "N passed, N failed" line in a file so it can be the very last line of the run.
+summary="$(mktemp)"
+trap 'rm -f "$summary"' EXIT
+status=0
+RUNLINE_TEST_SUMMARY_FILE="$summary" bash "$ROOT/scripts/with-services.sh" npx jest --config jest.config.cjs "$@" || status=$?
+if [ -s "$summary" ]; then
+  cat "$summary"
+else
+  echo "0 passed, 1 failed"
+  echo "runline: jest ended (exit $status) without reporting results" >&2
+  [ "$status" -ne 0 ] || status=1
+fi
+exit "$status"

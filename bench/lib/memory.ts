@@ -1,5 +1,3 @@
-import { performance } from "node:perf_hooks";
-
 export interface MemoryPeak {
   /** Samples taken (one every `intervalMs`, plus one at start and stop). */
   samples: number;
@@ -47,5 +45,3 @@ export function profilerClockMicros(): number {
   // uv_hrtime and V8's TimeTicks both read CLOCK_MONOTONIC on Linux, so these line up with .cpuprofile times.
   return Number(process.hrtime.bigint() / 1000n);
 }
-
-export { performance };
