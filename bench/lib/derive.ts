@@ -1,5 +1,6 @@
 import type { ConcurrentResult, ConcurrentRound, LatencyResult } from "./scenarios";
 import { median, round, summarize, type Summary } from "./stats";
+import type { HttpRunTiming, TtftPhases } from "./over-http";
 import type { RunTiming } from "./timing";
 
 /** The goals this benchmark is judged against (see bench/RESULTS.md). */
@@ -14,7 +15,7 @@ export interface LatencySummary {
   tokens: number;
   delayMs: number;
   inProcess: { ttft: Summary; gap: Summary };
-  runline: { ttft: Summary; gap: Summary; tokenFrameBytes: number };
+  runline: { ttft: Summary; gap: Summary; tokenFrameBytes: number; phasesP50: Record<keyof TtftPhases, number> };
   ttftOverheadP50Ms: number;
   ttftRatioP50: number;
 }
@@ -25,7 +26,11 @@ export function summarizeLatency(r: LatencyResult): LatencySummary {
     gap: summarize(runs.flatMap((x) => x.gapsMs)),
   });
   const inProcess = side(r.inProcess);
-  const runline = { ...side(r.runline), tokenFrameBytes: r.runline[0]?.tokenFrameBytes ?? Number.NaN };
+  const runline = {
+    ...side(r.runline),
+    tokenFrameBytes: r.runline[0]?.tokenFrameBytes ?? Number.NaN,
+    phasesP50: phasesP50(r.runline),
+  };
   return {
     iterations: r.iterations,
     tokens: r.pace.tokens,
@@ -50,6 +55,8 @@ export interface ConcurrentSideSummary {
   peakHeapUsedMb: number;
   rssBeforeMb: number;
   tokensVerified: number;
+  /** Runline only: median TTFT phases under load. */
+  phasesP50?: Record<keyof TtftPhases, number>;
 }
 
 function summarizeSide(rounds: ConcurrentRound<RunTiming>[], concurrency: number, tokens: number): ConcurrentSideSummary | null {
@@ -68,7 +75,13 @@ function summarizeSide(rounds: ConcurrentRound<RunTiming>[], concurrency: number
     peakHeapUsedMb: Math.max(...rounds.map((x) => x.memory.peakHeapUsedMb)),
     rssBeforeMb: Math.min(...rounds.map((x) => x.memory.rssBeforeMb)),
     tokensVerified: all.reduce((sum, x) => sum + x.tokens, 0),
+    ...(all.length && "phases" in all[0]! ? { phasesP50: phasesP50(all as HttpRunTiming[]) } : {}),
   };
+}
+
+function phasesP50(runs: HttpRunTiming[]): Record<keyof TtftPhases, number> {
+  const keys: Array<keyof TtftPhases> = ["headersMs", "toWorkerStartMs", "workerToFirstAppendMs", "appendToClientMs"];
+  return Object.fromEntries(keys.map((k) => [k, median(runs.map((x) => x.phases[k]))])) as Record<keyof TtftPhases, number>;
 }
 
 export interface ConcurrentSummary {

@@ -9,7 +9,27 @@ export interface HttpRunTiming extends RunTiming {
   endStatus: string | undefined;
   /** Bytes of JSON in each `messages` frame's `data:` line, for the first token (what a token costs on the wire). */
   tokenFrameBytes: number;
+  /** Where the TTFT went; see {@link TtftPhases}. */
+  phases: TtftPhases;
 }
+
+/**
+ * The TTFT of one run split at points visible from outside. Journal entry ids are `<redis-ms>-<seq>`, stamped
+ * by Redis when the worker appends, and the SSE `id:` carries them; Redis runs on this machine, so its clock
+ * is ours (ms resolution, so single values are ±1 ms; medians over many runs are fine).
+ */
+export interface TtftPhases {
+  /** POST sent → response headers (run row created, job enqueued, SSE subscription opened). */
+  headersMs: number;
+  /** POST sent → worker appended `metadata` (claimed the run, about to start the graph). */
+  toWorkerStartMs: number;
+  /** Worker's `metadata` → first token appended to the journal (graph start, input checkpoint, model delay). */
+  workerToFirstAppendMs: number;
+  /** First token appended → the client parsed its frame (pub/sub, hub, SSE write, HTTP, client parse). */
+  appendToClientMs: number;
+}
+
+const idMs = (id: string | undefined) => (id ? Number(id.split("-")[0]) : Number.NaN);
 
 /** `POST /threads`; not part of any timed interval. */
 export async function createThread(baseUrl: string): Promise<string> {
@@ -35,24 +55,41 @@ export async function streamOverHttp(baseUrl: string, threadId: string, pace: St
     stream_mode: ["values", "messages-tuple"],
     config: { configurable: { story_tokens: pace.tokens, story_token_delay_ms: pace.delayMs } },
   });
+  const postedAt = Date.now();
   const clock = new TokenClock(performance.now());
   const sse = await openSse(`${baseUrl}/threads/${threadId}/runs/stream`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body,
   });
+  const headersAt = Date.now();
   if (sse.status !== 200) throw new Error(`runs/stream answered ${sse.status}`);
   let endStatus: string | undefined;
   let tokenFrameBytes = 0;
+  let metadataId: string | undefined;
+  let firstTokenId: string | undefined;
+  let firstTokenAt = Number.NaN;
   for await (const frame of sse.frames) {
     if (frame.event === "messages") {
       clock.token();
-      if (clock.tokens === 1) tokenFrameBytes = JSON.stringify(frame.data).length;
+      if (clock.tokens === 1) {
+        firstTokenAt = Date.now();
+        firstTokenId = frame.id;
+        tokenFrameBytes = JSON.stringify(frame.data).length;
+      }
+    } else if (frame.event === "metadata") {
+      metadataId = frame.id;
     } else if (frame.event === "end") {
       endStatus = frame.data?.status;
     } else if (frame.event === "error") {
       throw new Error(`run failed: ${JSON.stringify(frame.data)}`);
     }
   }
-  return { ...clock.finish(), endStatus, tokenFrameBytes };
+  const phases: TtftPhases = {
+    headersMs: headersAt - postedAt,
+    toWorkerStartMs: idMs(metadataId) - postedAt,
+    workerToFirstAppendMs: idMs(firstTokenId) - idMs(metadataId),
+    appendToClientMs: firstTokenAt - idMs(firstTokenId),
+  };
+  return { ...clock.finish(), endStatus, tokenFrameBytes, phases };
 }

@@ -6,6 +6,7 @@ import { metaRoutes, type HealthChecks } from "./routes/meta.routes";
 import { runsRoutes } from "./routes/runs.routes";
 import { threadsRoutes } from "./routes/threads.routes";
 import { assistantsRoutes } from "./routes/assistants.routes";
+import type { CancelService } from "./services/cancel.service";
 import type { RunsService } from "./services/runs.service";
 import type { ThreadsService } from "./services/threads.service";
 import type { GraphRegistry } from "@runline/engine";
@@ -13,6 +14,7 @@ import type { GraphRegistry } from "@runline/engine";
 export interface ApiDeps {
   threads: ThreadsService;
   runs: RunsService;
+  cancels: CancelService;
   registry: GraphRegistry;
   apiKeys: ReadonlyMap<string, string>;
   healthChecks: HealthChecks;
@@ -39,7 +41,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(authenticate(deps.apiKeys));
   app.use(assistantsRoutes(deps.registry));
   app.use(threadsRoutes(deps.threads));
-  app.use(runsRoutes(deps.runs, deps.heartbeatMs));
+  app.use(runsRoutes(deps.runs, deps.cancels, deps.heartbeatMs));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -1,13 +1,13 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createApp, RunsService, ThreadsService } from "@runline/api-app";
+import { CancelService, createApp, RunsService, ThreadsService } from "@runline/api-app";
 import { createCheckpointer } from "@runline/checkpoint";
 import type { RunlineConfig } from "@runline/config";
 import { createPool, migrate, RunsRepo, ThreadsRepo } from "@runline/db";
 import { GraphRegistry, readGraphsConfig, RunDispatcher, RunFinisher } from "@runline/engine";
 import { createChatModelFactory } from "@runline/graphs";
-import { createJournalHub, createJournalWriter } from "@runline/journal";
-import { createRedis, createRunQueue } from "@runline/queue";
+import { createJournalHub, createJournalWriter, readRange } from "@runline/journal";
+import { CancelListener, createRedis, createRunQueue } from "@runline/queue";
 import { startRunWorker, type RunWorkerHandle } from "@runline/worker-app";
 import { createLogger, errorFields, type Logger } from "./logger";
 
@@ -43,14 +43,26 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   let worker: RunWorkerHandle | null = null;
   if (config.role !== "api") {
     const workerConnection = createRedis(config.redisUrl);
+    const cancels = new CancelListener(redis, config.redisPrefix);
+    await cancels.start();
     worker = startRunWorker(
       workerConnection,
       config.redisPrefix,
-      { runs, finisher, journal, registry, chatModels: createChatModelFactory(config.model), runTimeoutMs: config.runTimeoutMs },
+      {
+        runs,
+        finisher,
+        journal,
+        readJournal: (runId) => readRange(redis, config.redisPrefix, runId),
+        registry,
+        checkpointer,
+        chatModels: createChatModelFactory(config.model),
+        cancels,
+        runTimeoutMs: config.runTimeoutMs,
+      },
       { concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs },
       (err) => logger.error("Worker error", errorFields(err)),
     );
-    closers.push(() => worker!.close(), () => workerConnection.quit());
+    closers.push(() => worker!.close(), () => cancels.stop(), () => workerConnection.quit());
   }
 
   let server: Server | null = null;
@@ -58,9 +70,11 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   if (config.role !== "worker") {
     // The hub opens its own subscriber connection (duplicated from this one) shared by every SSE client.
     const hub = createJournalHub(redis, config.redisPrefix);
+    const cancels = new CancelService({ runs, finisher, queue, redis, hub, redisPrefix: config.redisPrefix });
     const app = createApp({
       threads: new ThreadsService(threads, registry),
-      runs: new RunsService({ pool, threads, runs, registry, dispatcher, checkpointer, redis, hub, redisPrefix: config.redisPrefix }),
+      runs: new RunsService({ pool, threads, runs, registry, dispatcher, checkpointer, redis, hub, redisPrefix: config.redisPrefix, cancels }),
+      cancels,
       registry,
       apiKeys: config.apiKeys,
       healthChecks: { redis: () => redis.ping(), postgres: () => pool.query("SELECT 1") },

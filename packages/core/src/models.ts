@@ -33,6 +33,8 @@ export interface RunPartial {
   checkpoint_id: string | null;
   parent_checkpoint_id: string | null;
   action: CancelAction;
+  /** The thread head after the cancel: the partial (interrupt) or the restored pre-run state (rollback). */
+  head_checkpoint_id: string | null;
 }
 
 /** A run as stored. */
@@ -51,6 +53,8 @@ export interface RunRecord {
   cancel_action: CancelAction | null;
   cancel_requested_at: string | null;
   partial: RunPartial | null;
+  start_checkpoint_id: string | null;
+  start_checkpoint_recorded: boolean;
   created_at: string;
   updated_at: string;
   started_at: string | null;

@@ -35,6 +35,9 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX runs_thread_created ON runs (thread_id, created_at);
    CREATE INDEX runs_active ON runs (thread_id, created_at) WHERE status IN ('pending', 'running');`,
+  // The thread head when the run first started: where a rollback returns to, and how a worker that takes over
+  // a dead worker's run tells the dead attempt's checkpoints apart.
+  `ALTER TABLE runs ADD COLUMN start_checkpoint_id text, ADD COLUMN start_checkpoint_recorded boolean NOT NULL DEFAULT false;`,
 ];
 
 /** Creates the schema and applies pending migrations; safe to call from several processes at once. */

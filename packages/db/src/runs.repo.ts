@@ -2,7 +2,7 @@ import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus 
 import type { Queryable } from "./pool";
 
 const COLUMNS = `run_id, thread_id, tenant_id, assistant_id, graph_id, status, metadata, multitask_strategy, kwargs,
-  attempt, error, cancel_action, cancel_requested_at, partial, created_at, updated_at, started_at, finished_at`;
+  attempt, error, cancel_action, cancel_requested_at, partial, start_checkpoint_id, start_checkpoint_recorded, created_at, updated_at, started_at, finished_at`;
 
 function iso(value: unknown): string | null {
   return value instanceof Date ? value.toISOString() : null;
@@ -111,17 +111,26 @@ export class RunsRepo {
     return rows[0] ? toRun(rows[0]) : null;
   }
 
+  /** Remembers the thread head at the run's first start (later attempts keep the first value). */
+  async recordStartCheckpoint(runId: string, checkpointId: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE runs SET start_checkpoint_id = $2, start_checkpoint_recorded = true WHERE run_id = $1 AND NOT start_checkpoint_recorded`,
+      [runId, checkpointId],
+    );
+  }
+
   /** Moves an active run to a terminal status; false when it was already terminal (the first writer wins). */
   async finish(
     db: Queryable,
     runId: string,
     status: TerminalRunStatus,
-    extra: { error?: { error: string; message: string } | null; partial?: RunPartial | null } = {},
+    extra: { error?: { error: string; message: string } | null; partial?: RunPartial | null; onlyIfPending?: boolean } = {},
   ): Promise<boolean> {
+    const from = extra.onlyIfPending ? ["pending"] : ["pending", "running"];
     const { rowCount } = await db.query(
       `UPDATE runs SET status = $2, error = $3, partial = coalesce($4, partial), finished_at = clock_timestamp(), updated_at = clock_timestamp()
-       WHERE run_id = $1 AND status IN ('pending', 'running')`,
-      [runId, status, extra.error ?? null, extra.partial ?? null],
+       WHERE run_id = $1 AND status = ANY($5::text[])`,
+      [runId, status, extra.error ?? null, extra.partial ?? null, from],
     );
     return rowCount === 1;
   }

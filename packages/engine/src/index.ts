@@ -5,3 +5,8 @@ export * from "./run-executor";
 export * from "./run-dispatcher";
 export * from "./run-finisher";
 export * from "./state-view";
+export * from "./run-cancelled";
+export * from "./run-settled";
+export * from "./partial-message";
+export * from "./partial-saver";
+export * from "./partial-from-journal";

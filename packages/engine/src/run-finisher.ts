@@ -9,6 +9,8 @@ export interface RunOutcome {
   partial?: RunPartial | null;
   /** The graph paused at a human-in-the-loop interrupt (the thread becomes `interrupted`). */
   hitlInterrupt?: boolean;
+  /** Finish only a run no worker has started (cancel of a queued run): a started run is the worker's to finish. */
+  onlyIfPending?: boolean;
 }
 
 /** What the terminal journal event says about a run. */
@@ -39,7 +41,11 @@ export class RunFinisher {
   async finish(runId: string, threadId: string, outcome: RunOutcome): Promise<boolean> {
     const finished = await withTransaction(this.pool, async (tx) => {
       await this.threads.lock(tx, threadId);
-      const changed = await this.runs.finish(tx, runId, outcome.status, { error: outcome.error, partial: outcome.partial });
+      const changed = await this.runs.finish(tx, runId, outcome.status, {
+        error: outcome.error,
+        partial: outcome.partial,
+        onlyIfPending: outcome.onlyIfPending,
+      });
       if (!changed) return false;
       const stillActive = (await this.runs.listActive(tx, threadId)).length > 0;
       await this.threads.setStatus(tx, threadId, threadStatusAfter(outcome, stillActive));

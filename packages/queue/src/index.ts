@@ -1,2 +1,3 @@
 export * from "./connection";
 export * from "./run-queue";
+export * from "./run-control";

@@ -1,11 +1,12 @@
 import { Router, type Request, type Response } from "express";
-import { JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, type RunRecord } from "@runline/core";
+import { CancelQuery, JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, type RunRecord } from "@runline/core";
 import { tenantOf } from "../http/auth";
 import { parse } from "../http/parse";
 import { normaliseLastEventId } from "@runline/journal";
 import { pipeSse } from "../http/sse";
+import type { CancelService } from "../services/cancel.service";
 import type { RunsService } from "../services/runs.service";
-import { runView } from "../services/views";
+import { cancelView, runView } from "../services/views";
 
 function runPath(run: RunRecord): string {
   return `/threads/${run.thread_id}/runs/${run.run_id}`;
@@ -18,16 +19,23 @@ function parseStreamModeParam(value: string | undefined): string[] | undefined {
   return value.split(",");
 }
 
-export function runsRoutes(runs: RunsService, heartbeatMs: number): Router {
+export function runsRoutes(runs: RunsService, cancels: CancelService, heartbeatMs: number): Router {
   const router = Router();
 
-  const stream = (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[]) => {
+  // A client that goes away from a run created with on_disconnect=cancel (what useStream's stop() relies on)
+  // cancels it exactly like POST …/cancel?action=interrupt, partial output saved.
+  const cancelOnDisconnect = (run: RunRecord, res: Response) => () => {
+    void cancels.cancelRun(run, { wait: false, action: "interrupt" }).catch((err) => res.locals.logError?.(err));
+  };
+
+  const stream = (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[], cancelOnGone: boolean) => {
     // Validated before the headers go out, so a bad id is a 400 and not a broken stream.
     normaliseLastEventId(lastEventId);
     return pipeSse(req, res, (signal) => runs.subscribe(run, lastEventId, signal), {
       heartbeatMs,
       events: eventsForStreamModes(modes),
       headers: { "Content-Location": runPath(run), Location: `${runPath(run)}/stream` },
+      onClientGone: cancelOnGone ? cancelOnDisconnect(run, res) : undefined,
     });
   };
 
@@ -40,7 +48,7 @@ export function runsRoutes(runs: RunsService, heartbeatMs: number): Router {
   router.post("/threads/:threadId/runs/stream", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);
     const run = await runs.create(tenantOf(res), threadId, parse(RunCreateBody, req.body));
-    await stream(req, res, run, undefined, run.kwargs.stream_mode);
+    await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel");
   });
 
   router.get("/threads/:threadId/runs", async (req, res) => {
@@ -59,7 +67,13 @@ export function runsRoutes(runs: RunsService, heartbeatMs: number): Router {
     const query = parse(JoinStreamQuery, req.query);
     const run = await runs.get(tenantOf(res), threadId, runId);
     const modes = parseStreamModeParam(query.stream_mode) ?? run.kwargs.stream_mode;
-    await stream(req, res, run, req.get("last-event-id") ?? undefined, modes);
+    await stream(req, res, run, req.get("last-event-id") ?? undefined, modes, query.cancel_on_disconnect === true);
+  });
+
+  router.post("/threads/:threadId/runs/:runId/cancel", async (req, res) => {
+    const { threadId, runId } = parse(RunParams, req.params);
+    const result = await cancels.cancel(tenantOf(res), threadId, runId, parse(CancelQuery, req.query));
+    res.status(result.outcome === "requested" ? 202 : 200).json(cancelView(result));
   });
 
   return router;

@@ -15,6 +15,7 @@ import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
 import type { GraphRegistry, RunDispatcher } from "@runline/engine";
 import { subscribeRun, type JournalEntry, type JournalHub } from "@runline/journal";
 import type Redis from "ioredis";
+import type { CancelService } from "./cancel.service";
 
 export interface RunsServiceDeps {
   pool: Pool;
@@ -26,6 +27,7 @@ export interface RunsServiceDeps {
   redis: Redis;
   hub: JournalHub;
   redisPrefix: string;
+  cancels: CancelService;
 }
 
 /** Run creation policy (multitask strategy, forks), reads, and journal subscriptions. */
@@ -39,7 +41,7 @@ export class RunsService {
     const kwargs = toKwargs(body);
     const strategy = body.multitask_strategy ?? "enqueue";
     if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint);
-    const run = await withTransaction(this.deps.pool, async (tx) => {
+    const { run, toCancel } = await withTransaction(this.deps.pool, async (tx) => {
       let thread = await threads.lock(tx, threadId);
       if (!thread && body.if_not_exists === "create") thread = await threads.insert(tenantId, threadId, {}, tx);
       if (!thread || thread.tenant_id !== tenantId) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
@@ -59,8 +61,12 @@ export class RunsService {
       });
       await threads.setStatus(tx, threadId, "busy");
       await threads.mergeMetadata(tx, threadId, { graph_id: graph.graphId, assistant_id: graph.assistantId });
-      return created;
+      return { run: created, toCancel: strategy === "interrupt" || strategy === "rollback" ? active : [] };
     });
+    // The new run waits behind the ones it cancels: it is dispatched only once their partial output is saved.
+    for (const active of toCancel) {
+      await this.deps.cancels.cancelRun(active, { wait: false, action: strategy === "rollback" ? "rollback" : "interrupt" });
+    }
     await this.deps.dispatcher.dispatchNext(threadId);
     return run;
   }

@@ -1,4 +1,5 @@
 import type { RunRecord, ThreadRecord } from "@runline/core";
+import type { CancelResult } from "./cancel.service";
 
 /** The Run object the LangGraph SDK reads, plus Runline's own fields (attempt, error, partial, cancel). */
 export function runView(run: RunRecord) {
@@ -33,5 +34,28 @@ export function threadView(thread: ThreadRecord, values?: unknown, interrupts: R
     config: thread.config,
     values: values ?? {},
     interrupts,
+  };
+}
+
+function cancelDetail({ outcome, run }: CancelResult): string {
+  if (outcome === "already_finished") return `Run already ended with status ${run.status}; nothing changed`;
+  if (outcome === "requested") return "Cancel recorded; the worker saves the partial output before the run ends";
+  const partial = run.partial;
+  if (!partial?.token_count) return "Run stopped before the model streamed anything; nothing to save";
+  return `Run stopped; ${partial.token_count} streamed tokens saved as message ${partial.message_id} in checkpoint ${partial.checkpoint_id}`;
+}
+
+/** The answer to a cancel: what happened, in words and fields, and the run as it is now. */
+export function cancelView(result: CancelResult) {
+  const { run } = result;
+  return {
+    outcome: result.outcome,
+    detail: cancelDetail(result),
+    run_id: run.run_id,
+    thread_id: run.thread_id,
+    status: run.status,
+    action: run.cancel_action,
+    partial: run.partial,
+    run: runView(run),
   };
 }

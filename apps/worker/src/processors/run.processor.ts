@@ -1,20 +1,13 @@
 import { UnrecoverableError } from "bullmq";
 import type { RunRecord } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
-import { executeRun, PartialCollector, type GraphRegistry, type RunFinisher, type RunOutcome } from "@runline/engine";
-import { CHAT_MODEL_CONTEXT_KEY, type ChatModelFactory } from "@runline/graphs";
-import type { JournalWriter } from "@runline/journal";
+import { RunStoppedError, type RunOutcome } from "@runline/engine";
 import { RunJobPayload, type RunJob } from "@runline/queue";
+import { executeAttempt, headCheckpointId } from "./run-attempt";
+import type { RunProcessorDeps } from "./run-context";
+import { takeOverRun } from "./run-takeover";
 
-export interface RunProcessorDeps {
-  runs: RunsRepo;
-  finisher: RunFinisher;
-  journal: JournalWriter;
-  registry: GraphRegistry;
-  chatModels: ChatModelFactory;
-  /** Longest a run may take (0 = no limit). */
-  runTimeoutMs: number;
-}
+export type { RunProcessorDeps } from "./run-context";
 
 /** What the job returns to BullMQ (kept small: it is stored in Redis). */
 export interface RunJobResult {
@@ -22,63 +15,49 @@ export interface RunJobResult {
   status: string;
 }
 
-/** Builds the BullMQ processor that executes one run from `running` to a terminal status. */
+/** Builds the BullMQ processor that takes one run from `pending` to a terminal status. */
 export function createRunProcessor(deps: RunProcessorDeps) {
   // Three declared parameters on purpose: BullMQ passes the abort signal only when processor.length >= 3.
-  return async function processRun(job: RunJob, _token: string | undefined, signal?: AbortSignal): Promise<RunJobResult> {
+  return async function processRun(job: RunJob, _token: string | undefined, jobSignal?: AbortSignal): Promise<RunJobResult> {
     const parsed = RunJobPayload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid run job payload: ${parsed.error.message}`);
-    const run = await claimRun(deps.runs, parsed.data.runId);
-    if (!run) return { runId: parsed.data.runId, status: "skipped" };
-    const outcome = await executeClaimedRun(deps, run, signal);
-    await deps.finisher.finish(run.run_id, run.thread_id, outcome);
-    return { runId: run.run_id, status: outcome.status };
+    const { runId } = parsed.data;
+    const controller = new AbortController();
+    // Listen before claiming: a cancel published between the claim and the first token is then never missed,
+    // and one recorded before the claim is in the claimed row.
+    const unregister = deps.cancels.register(runId, (action) => controller.abort(new RunStoppedError(action, "cancel")));
+    const onJobAbort = () => controller.abort(new RunStoppedError("interrupt", "cancel"));
+    jobSignal?.addEventListener("abort", onJobAbort, { once: true });
+    const timer = deps.runTimeoutMs > 0 ? setTimeout(() => controller.abort(new RunStoppedError("interrupt", "timeout")), deps.runTimeoutMs) : null;
+    try {
+      const claimed = await claimRun(deps.runs, runId);
+      if (!claimed) return { runId, status: "skipped" };
+      const { run, takeover } = claimed;
+      if (run.cancel_requested_at) controller.abort(new RunStoppedError(run.cancel_action ?? "interrupt", "cancel"));
+      const outcome = await runClaimed(deps, run, takeover, controller.signal);
+      await deps.finisher.finish(run.run_id, run.thread_id, outcome);
+      return { runId, status: outcome.status };
+    } finally {
+      if (timer) clearTimeout(timer);
+      jobSignal?.removeEventListener("abort", onJobAbort);
+      unregister();
+    }
   };
 }
 
+async function runClaimed(deps: RunProcessorDeps, run: RunRecord, takeover: boolean, signal: AbortSignal): Promise<RunOutcome> {
+  // A takeover with nothing recorded means the dead attempt never reached the graph: start as if new.
+  if (takeover && run.start_checkpoint_recorded) return takeOverRun(deps, run, signal);
+  void deps.journal.append(run.run_id, "metadata", { run_id: run.run_id, thread_id: run.thread_id, attempt: run.attempt });
+  const startCheckpointId = await headCheckpointId(deps, run.thread_id);
+  await deps.runs.recordStartCheckpoint(run.run_id, startCheckpointId);
+  return executeAttempt(deps, run, signal, startCheckpointId);
+}
+
 /** pending → running; a run already running belongs to a dead worker whose job came back (stalled). */
-async function claimRun(runs: RunsRepo, runId: string): Promise<RunRecord | null> {
+async function claimRun(runs: RunsRepo, runId: string): Promise<{ run: RunRecord; takeover: boolean } | null> {
   const started = await runs.markRunning(runId);
-  if (started) return started;
-  return runs.markRetried(runId);
-}
-
-async function executeClaimedRun(deps: RunProcessorDeps, run: RunRecord, jobSignal?: AbortSignal): Promise<RunOutcome> {
-  const controller = new AbortController();
-  const abort = () => controller.abort(jobSignal?.reason);
-  jobSignal?.addEventListener("abort", abort, { once: true });
-  const timer = deps.runTimeoutMs > 0 ? setTimeout(() => controller.abort(new RunTimeoutError(deps.runTimeoutMs)), deps.runTimeoutMs) : null;
-  const sink = { append: (event: string, data: unknown) => deps.journal.append(run.run_id, event, data) };
-  try {
-    void sink.append("metadata", { run_id: run.run_id, thread_id: run.thread_id, attempt: run.attempt });
-    const graph = await deps.registry.get(run.graph_id);
-    const result = await executeRun({
-      graph,
-      run,
-      sink,
-      signal: controller.signal,
-      collector: new PartialCollector(),
-      context: { [CHAT_MODEL_CONTEXT_KEY]: deps.chatModels },
-    });
-    await deps.journal.flush(run.run_id);
-    return { status: "success", hitlInterrupt: result.interrupted };
-  } catch (err) {
-    if (controller.signal.aborted && controller.signal.reason instanceof RunTimeoutError) {
-      return { status: "timeout", error: { error: "TimeoutError", message: controller.signal.reason.message } };
-    }
-    const error = { error: (err as Error)?.name ?? "Error", message: (err as Error)?.message ?? String(err) };
-    await deps.journal.append(run.run_id, "error", error).catch(() => undefined);
-    return { status: "error", error };
-  } finally {
-    if (timer) clearTimeout(timer);
-    jobSignal?.removeEventListener("abort", abort);
-  }
-}
-
-/** The run limit expired. */
-export class RunTimeoutError extends Error {
-  constructor(limitMs: number) {
-    super(`run exceeded its ${limitMs} ms limit`);
-    this.name = "RunTimeoutError";
-  }
+  if (started) return { run: started, takeover: false };
+  const retried = await runs.markRetried(runId);
+  return retried ? { run: retried, takeover: true } : null;
 }

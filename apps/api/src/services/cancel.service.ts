@@ -1,0 +1,97 @@
+import { isTerminalRunStatus, NotFoundError, type CancelAction, type RunRecord } from "@runline/core";
+import type { RunsRepo } from "@runline/db";
+import type { RunFinisher } from "@runline/engine";
+import type { JournalHub } from "@runline/journal";
+import { publishCancel, type RunQueue } from "@runline/queue";
+import type Redis from "ioredis";
+
+export interface CancelServiceDeps {
+  runs: RunsRepo;
+  finisher: RunFinisher;
+  queue: RunQueue;
+  redis: Redis;
+  hub: JournalHub;
+  redisPrefix: string;
+  /** Longest a `wait=1` cancel waits for the worker to save the partial. @defaultValue 30000 */
+  waitTimeoutMs?: number;
+}
+
+/** How a cancel request ended. */
+export type CancelOutcome =
+  /** The run stopped and its partial output (if any) is committed. */
+  | "cancelled"
+  /** Recorded and sent to the worker; not waited for (`wait=0`), or the wait timed out. */
+  | "requested"
+  /** The run had already ended; nothing changed. */
+  | "already_finished";
+
+export interface CancelResult {
+  outcome: CancelOutcome;
+  run: RunRecord;
+}
+
+const NOTHING_STREAMED = (action: CancelAction) => ({
+  message_id: null,
+  token_count: 0,
+  checkpoint_id: null,
+  parent_checkpoint_id: null,
+  head_checkpoint_id: null,
+  action,
+});
+
+/**
+ * Cancels runs: records the intent in Postgres first (so a worker that claims the run later sees it), then tells
+ * every worker over pub/sub. A run no worker has started is finished right here; a running one is stopped by
+ * its worker, which saves the partial output before the run's terminal event.
+ */
+export class CancelService {
+  constructor(private readonly deps: CancelServiceDeps) {}
+
+  async cancel(tenantId: string, threadId: string, runId: string, options: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
+    const run = await this.deps.runs.get(tenantId, threadId, runId);
+    if (!run) throw new NotFoundError("RUN_NOT_FOUND", `Run ${runId} not found`);
+    return this.cancelRun(run, options);
+  }
+
+  async cancelRun(run: RunRecord, { wait, action }: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
+    const { runs, finisher, queue, redis, redisPrefix } = this.deps;
+    if (isTerminalRunStatus(run.status) || !(await runs.requestCancel(run.run_id, action))) {
+      return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
+    }
+    // Listen for the terminal event before anything can produce it, so a fast worker cannot be missed.
+    const ended = wait ? await this.listenForEnd(run.run_id) : null;
+    try {
+      await publishCancel(redis, redisPrefix, { runId: run.run_id, action });
+      const finishedHere = await finisher.finish(run.run_id, run.thread_id, {
+        status: "interrupted",
+        partial: NOTHING_STREAMED(action),
+        onlyIfPending: true,
+      });
+      if (finishedHere) await queue.removeWaiting(run.run_id).catch(() => false);
+      if (!ended) return { outcome: "requested", run: (await runs.getById(run.run_id)) ?? run };
+      const current = await runs.getById(run.run_id);
+      const done = current && isTerminalRunStatus(current.status) && current.finished_at ? true : await ended.wait();
+      const latest = (await runs.getById(run.run_id)) ?? run;
+      return { outcome: done && latest.status === "interrupted" ? "cancelled" : done ? "already_finished" : "requested", run: latest };
+    } finally {
+      ended?.stop();
+    }
+  }
+
+  /** Resolves true at the run's terminal journal event, false after the wait limit. */
+  private async listenForEnd(runId: string): Promise<{ wait(): Promise<boolean>; stop(): void }> {
+    let resolve!: (ended: boolean) => void;
+    const ended = new Promise<boolean>((r) => (resolve = r));
+    const stop = await this.deps.hub.listen(runId, (entry) => {
+      if (entry.event === "end") resolve(true);
+    });
+    const timer = setTimeout(() => resolve(false), this.deps.waitTimeoutMs ?? 30_000);
+    return {
+      wait: () => ended,
+      stop: () => {
+        clearTimeout(timer);
+        stop();
+      },
+    };
+  }
+}

@@ -1,0 +1,73 @@
+import type { RunRecord } from "@runline/core";
+import {
+  executeRun,
+  isRunStopped,
+  PartialCollector,
+  RunSettledHandler,
+  savePartialOutput,
+  toWire,
+  type RunnableGraph,
+  type RunOutcome,
+} from "@runline/engine";
+import { CHAT_MODEL_CONTEXT_KEY } from "@runline/graphs";
+import type { RunProcessorDeps } from "./run-context";
+
+const root = (threadId: string) => ({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
+
+/** The thread head now (null for a thread with no checkpoint). */
+export async function headCheckpointId(deps: RunProcessorDeps, threadId: string): Promise<string | null> {
+  const tuple = await deps.checkpointer.getTuple(root(threadId));
+  return (tuple?.config.configurable?.checkpoint_id as string | undefined) ?? null;
+}
+
+/** Appends the thread's current values to the journal: the final `values` event subscribers end with after a stop. */
+export async function appendHeadValues(deps: RunProcessorDeps, graph: RunnableGraph, run: RunRecord): Promise<void> {
+  const state = await graph.getState(root(run.thread_id));
+  await deps.journal.append(run.run_id, "values", toWire(state?.values ?? {}));
+}
+
+/**
+ * Runs the graph once. On a cancel or the run limit it waits for LangGraph's writes to settle, saves the partial
+ * output, and reports the run `interrupted`/`timeout`; any other failure is an `error` event and outcome.
+ */
+export async function executeAttempt(deps: RunProcessorDeps, run: RunRecord, signal: AbortSignal, startCheckpointId: string | null): Promise<RunOutcome> {
+  const graph = await deps.registry.get(run.graph_id);
+  const collector = new PartialCollector();
+  const settled = new RunSettledHandler(run.run_id);
+  const sink = { append: (event: string, data: unknown) => deps.journal.append(run.run_id, event, data) };
+  try {
+    if (signal.aborted) throw signal.reason; // cancelled before the first step: do not call the model at all
+    const result = await executeRun({
+      graph,
+      run,
+      sink,
+      signal,
+      collector,
+      context: { [CHAT_MODEL_CONTEXT_KEY]: deps.chatModels },
+      callbacks: [settled],
+    });
+    await deps.journal.flush(run.run_id);
+    return { status: "success", hitlInterrupt: result.interrupted };
+  } catch (err) {
+    const reason = signal.aborted ? signal.reason : undefined;
+    if (isRunStopped(reason)) {
+      await settled.wait(deps.settleTimeoutMs ?? 5000);
+      await deps.journal.flush(run.run_id).catch(() => undefined);
+      const partial = await savePartialOutput({
+        graph,
+        checkpointer: deps.checkpointer,
+        run,
+        collector,
+        action: reason.action,
+        reason: reason.cause,
+        startCheckpointId,
+      });
+      await appendHeadValues(deps, graph, run);
+      const error = reason.cause === "timeout" ? { error: reason.name, message: reason.message } : null;
+      return { status: reason.cause === "timeout" ? "timeout" : "interrupted", partial, error };
+    }
+    const error = { error: (err as Error)?.name ?? "Error", message: (err as Error)?.message ?? String(err) };
+    await deps.journal.append(run.run_id, "error", error).catch(() => undefined);
+    return { status: "error", error };
+  }
+}

@@ -1,0 +1,174 @@
+// Runline "Foundation" benchmark: how much does running a LangGraph graph through Runline (HTTP → Postgres →
+// BullMQ → worker → Redis journal → SSE) cost over running the same graph in-process?
+//
+//   npx tsx bench/run-bench.ts                 full run: single-run latency + 50 concurrent runs; writes the
+//                                              "Foundation" section of bench/RESULTS.md and bench/out/foundation.json
+//   npx tsx bench/run-bench.ts --only concurrent-runline     one scenario (no RESULTS.md update), e.g. to profile:
+//   node --import tsx --cpu-prof --cpu-prof-dir bench/out/prof bench/run-bench.ts --only concurrent-runline
+//
+// Options: --iterations N (single runs per side, 20)  --warmup N (2)  --rounds N (concurrent rounds per side, 3)
+//          --concurrency N (50)  --baseline-saver postgres|memory (postgres)  --no-write
+//
+// Everything runs in ONE process on a private Redis prefix / Postgres schema that is removed at the end.
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { createCheckpointer } from "@runline/checkpoint";
+import { loadConfig, type RunlineConfig } from "@runline/config";
+import { createPool } from "@runline/db";
+import { compileStoryGraph } from "@runline/graphs";
+import { createTestNamespace, type TestNamespace } from "@runline/testing";
+import type { Pool } from "pg";
+import { startRunline, type Runline } from "../apps/runline/src/runtime";
+import { judge, rounded, summarizeConcurrent, summarizeLatency, type ConcurrentSummary, type LatencySummary } from "./lib/derive";
+import { describeEnvironment } from "./lib/environment";
+import { renderFoundation, writeSection } from "./lib/results-md";
+import { measureConcurrent, measureLatency, windows, type Targets } from "./lib/scenarios";
+
+const REPO_ROOT = path.resolve(__dirname, "..");
+const OUT_DIR = path.join(REPO_ROOT, "bench", "out");
+const RESULTS_MD = path.join(REPO_ROOT, "bench", "RESULTS.md");
+
+const SCENARIOS = ["latency", "concurrent", "concurrent-runline", "concurrent-inprocess"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+interface Options {
+  scenarios: Set<Scenario>;
+  partial: boolean;
+  iterations: number;
+  warmup: number;
+  rounds: number;
+  concurrency: number;
+  baselineSaver: "postgres" | "memory";
+  write: boolean;
+}
+
+function readOptions(argv = process.argv.slice(2)): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: "string" },
+      iterations: { type: "string", default: "20" },
+      warmup: { type: "string", default: "2" },
+      rounds: { type: "string", default: "3" },
+      concurrency: { type: "string", default: "50" },
+      "baseline-saver": { type: "string", default: "postgres" },
+      "no-write": { type: "boolean", default: false },
+    },
+  });
+  const only = values.only?.split(",").map((s) => s.trim()) ?? [];
+  for (const s of only) if (!SCENARIOS.includes(s as Scenario)) throw new Error(`--only: unknown scenario "${s}" (${SCENARIOS.join(", ")})`);
+  const saver = values["baseline-saver"];
+  if (saver !== "postgres" && saver !== "memory") throw new Error(`--baseline-saver must be postgres or memory`);
+  const int = (name: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
+    return n;
+  };
+  return {
+    scenarios: new Set((only.length ? only : ["latency", "concurrent"]) as Scenario[]),
+    partial: only.length > 0,
+    iterations: int("iterations", values.iterations),
+    warmup: int("warmup", values.warmup),
+    rounds: int("rounds", values.rounds),
+    concurrency: int("concurrency", values.concurrency),
+    baselineSaver: saver,
+    write: !values["no-write"],
+  };
+}
+
+/** Runline on the private namespace, configured as the tests do (API + worker in this process). */
+function benchConfig(ns: TestNamespace): RunlineConfig {
+  return loadConfig({
+    REDIS_URL: ns.redisUrl,
+    DATABASE_URL: ns.databaseUrl,
+    RUNLINE_DB_SCHEMA: ns.schema,
+    RUNLINE_REDIS_PREFIX: ns.redisPrefix,
+    RUNLINE_CONFIG: path.join(REPO_ROOT, "runline.json"),
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "error",
+  });
+}
+
+/**
+ * The baseline graph. With `postgres` it checkpoints through the same saver class on the same schema (its own
+ * pool of the same size as Runline's), so the baseline pays the same checkpoint writes and the difference
+ * is Runline's own machinery.
+ */
+async function baselineSaver(kind: Options["baselineSaver"], pool: Pool, schema: string): Promise<BaseCheckpointSaver> {
+  if (kind === "memory") return new MemorySaver();
+  return (await createCheckpointer(pool, schema)) as unknown as BaseCheckpointSaver;
+}
+
+async function main(): Promise<void> {
+  const opts = readOptions();
+  const ns = await createTestNamespace("bench");
+  let runline: Runline | undefined;
+  let basePool: Pool | undefined;
+  try {
+    const config = benchConfig(ns);
+    runline = await startRunline(config);
+    basePool = createPool(ns.databaseUrl, ns.schema); // same default size (20) as Runline's pool
+    const graph = compileStoryGraph(await baselineSaver(opts.baselineSaver, basePool, ns.schema));
+    const targets: Targets = { graph, baseUrl: runline.url! };
+    const env = await describeEnvironment(ns.redis, ns.pool);
+    console.error(`bench: Runline at ${targets.baseUrl}, namespace ${ns.id}, ${env.nproc} cores, node ${env.node}`);
+
+    let latency: LatencySummary | null = null;
+    if (opts.scenarios.has("latency")) {
+      console.error(`bench: single-run latency, ${opts.iterations} runs per side (+${opts.warmup} warm-up) …`);
+      latency = summarizeLatency(await measureLatency(targets, { tokens: 200, delayMs: 10 }, opts.iterations, opts.warmup));
+    }
+    let concurrent: ConcurrentSummary | null = null;
+    const sides = {
+      inProcess: opts.scenarios.has("concurrent") || opts.scenarios.has("concurrent-inprocess"),
+      runline: opts.scenarios.has("concurrent") || opts.scenarios.has("concurrent-runline"),
+    };
+    if (sides.inProcess || sides.runline) {
+      console.error(`bench: ${opts.concurrency} concurrent runs, ${opts.rounds} rounds per side …`);
+      const raw = await measureConcurrent(targets, { tokens: 100, delayMs: 10 }, opts.concurrency, opts.rounds, sides);
+      concurrent = summarizeConcurrent(raw);
+    }
+
+    const goals = judge(latency, concurrent);
+    const baseline =
+      opts.baselineSaver === "postgres"
+        ? "`compileStoryGraph(createCheckpointer(pool, schema))`: the same story graph with the same Postgres checkpointer (`BranchSafePostgresSaver`, same schema, its own pool of 20), `graph.stream` with `streamMode: [\"messages\", \"values\"]`."
+        : "`compileStoryGraph(new MemorySaver())`: the same story graph with an in-memory checkpointer (no Postgres writes).";
+    const runlineSettings = `\`startRunline\` with API and BullMQ worker in this process (worker concurrency ${config.workerConcurrency}, Postgres pool 20), story graph from \`runline.json\`, \`stream_mode: ["values", "messages-tuple"]\`, client = \`openSse\` from \`@runline/testing\` (fetch, same process).`;
+    const command = `npx tsx bench/run-bench.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
+    const output = rounded({ env, command, options: { ...opts, scenarios: [...opts.scenarios] }, baseline: opts.baselineSaver, latency, concurrent, goals, windows });
+
+    mkdirSync(OUT_DIR, { recursive: true });
+    const jsonName = opts.partial ? `foundation-${[...opts.scenarios].join("+")}.json` : "foundation.json";
+    writeFileSync(path.join(OUT_DIR, jsonName), JSON.stringify(output, null, 2) + "\n");
+    // The profiler's clock for each phase, so summarize-cpuprofile.ts can cut a whole-process profile down to one phase.
+    writeFileSync(path.join(OUT_DIR, "windows.json"), JSON.stringify(windows, null, 2) + "\n");
+
+    if (latency && concurrent?.inProcess && concurrent.runline) {
+      const section = renderFoundation({ env, command, baseline, runlineSettings, latency, concurrent, goals });
+      console.log(section);
+      if (opts.write) writeSection(RESULTS_MD, "Foundation", section);
+      console.error(`bench: wrote bench/out/${jsonName}${opts.write ? " and the Foundation section of bench/RESULTS.md" : ""}`);
+    } else {
+      console.log(JSON.stringify(rounded({ latency, concurrent, goals }), null, 2));
+      console.error(`bench: partial run; wrote bench/out/${jsonName} (RESULTS.md untouched)`);
+    }
+  } finally {
+    await runline?.close();
+    await basePool?.end();
+    await ns.cleanup();
+  }
+}
+
+main().then(
+  // Explicit exit: a stray keep-alive socket must not keep a finished benchmark alive (and --cpu-prof
+  // writes its profile on exit either way).
+  () => process.exit(0),
+  (err) => {
+    console.error("bench: FAILED:", err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+import { AIMessageChunk } from "@langchain/core/messages";
+import { PartialCollector } from "./partial-collector";
+
+/** A journal entry as far as this module cares. */
+interface EntryLike {
+  event: string;
+  dataJson: string;
+}
+
+/**
+ * Rebuilds what a dead worker streamed from the run's journal: every `messages` token that reached it, grouped
+ * by message id, and minus the messages a node update already committed. Lets another worker save the partial
+ * output without calling the model again.
+ */
+export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fromAttempt?: number): Promise<PartialCollector> {
+  const collector = new PartialCollector();
+  let attempt = 0;
+  for await (const entry of entries) {
+    if (entry.event === "metadata") {
+      attempt = Number(JSON.parse(entry.dataJson).attempt ?? attempt);
+      continue;
+    }
+    if (fromAttempt !== undefined && attempt !== fromAttempt) continue;
+    if (entry.event === "messages") {
+      const [chunk, metadata] = JSON.parse(entry.dataJson);
+      if (chunk?.type !== "ai" && chunk?.type !== "AIMessageChunk") continue;
+      collector.add(
+        new AIMessageChunk({
+          id: chunk.id,
+          content: chunk.content,
+          name: chunk.name,
+          additional_kwargs: chunk.additional_kwargs ?? {},
+          response_metadata: chunk.response_metadata ?? {},
+          tool_call_chunks: chunk.tool_call_chunks ?? [],
+        }),
+        metadata ?? {},
+      );
+    } else if (entry.event === "updates") {
+      const update = JSON.parse(entry.dataJson) ?? {};
+      const ids: string[] = [];
+      for (const output of Object.values<any>(update)) {
+        const messages = output?.messages;
+        for (const m of Array.isArray(messages) ? messages : messages ? [messages] : []) if (m?.id) ids.push(m.id);
+      }
+      collector.markCompleted(ids);
+    }
+  }
+  return collector;
+}

@@ -1,0 +1,37 @@
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+
+/**
+ * Resolves when LangGraph reports the end of the root run (`handleChainEnd`/`handleChainError` for the run id we
+ * gave `graph.stream`). LangGraph fires those only after its own checkpoint writes have settled; writing the
+ * partial output before that can race them and corrupt the thread (seen in early-cancel cases).
+ */
+export class RunSettledHandler extends BaseCallbackHandler {
+  name = "runline-run-settled";
+  awaitHandlers = true;
+  readonly settled: Promise<void>;
+  private resolve!: () => void;
+
+  constructor(private readonly rootRunId: string) {
+    super();
+    this.settled = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  override handleChainEnd(_outputs: unknown, runId: string, parentRunId?: string): void {
+    if (!parentRunId && runId === this.rootRunId) this.resolve();
+  }
+
+  override handleChainError(_err: unknown, runId: string, parentRunId?: string): void {
+    if (!parentRunId && runId === this.rootRunId) this.resolve();
+  }
+
+  /** Waits for the settle signal, but never longer than `timeoutMs` (a graph that never reports must not hang a worker). */
+  async wait(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([this.settled.then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
