@@ -6,6 +6,7 @@
 //       [--windows FILE]               another windows file
 //       [--top 25]                     rows per table
 //       [--callers REGEX]              who calls the functions matching REGEX (by inclusive time), repeatable
+//       [--issuers REGEX]              which package issued the samples under a frame matching REGEX, repeatable
 //       [--json FILE]                  also write the aggregates as JSON
 //       [--write-results]              replace the "Foundation: CPU profile" section of bench/RESULTS.md
 //
@@ -102,6 +103,8 @@ interface Aggregates {
   byIssuingPackage: Map<string, number>;
   /** Per `--callers` pattern: inclusive time of the outermost matching frame, by its caller. */
   callers: Map<string, Map<string, number>>;
+  /** Per `--issuers` pattern: time of samples under a matching frame, by issuing package (see byIssuingPackage). */
+  issuers: Map<string, Map<string, number>>;
 }
 
 function add(map: Map<string, number>, key: string, ms: number): void {
@@ -109,7 +112,12 @@ function add(map: Map<string, number>, key: string, ms: number): void {
 }
 
 /** Each sample lasts until the next one (the DevTools convention); samples outside `windows` are skipped. */
-export function aggregate(profile: CpuProfile, windows: Window[] | null, callerPatterns: RegExp[] = []): Aggregates {
+export function aggregate(
+  profile: CpuProfile,
+  windows: Window[] | null,
+  callerPatterns: RegExp[] = [],
+  issuerPatterns: RegExp[] = [],
+): Aggregates {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -124,6 +132,7 @@ export function aggregate(profile: CpuProfile, windows: Window[] | null, callerP
     inclusiveByFunction: new Map(),
     byIssuingPackage: new Map(),
     callers: new Map(callerPatterns.map((re) => [String(re), new Map()])),
+    issuers: new Map(issuerPatterns.map((re) => [String(re), new Map()])),
   };
   const inWindow = (t: number) => !windows || windows.some((w) => t >= w.startUs && t <= w.endUs);
 
@@ -151,7 +160,12 @@ export function aggregate(profile: CpuProfile, windows: Window[] | null, callerP
     if (!leaf.callFrame.url && payer) add(agg.builtinsByCaller, `${name || "(anonymous)"} ← ${functionKey(payer.callFrame)}`, ms);
 
     const issuer = stack.find((n) => n.callFrame.url && !n.callFrame.url.startsWith("node:"));
-    add(agg.byIssuingPackage, issuer ? packageOf(issuer.callFrame.url)! : "(node event loop / core, no package caller)", ms);
+    const issuingPackage = issuer ? packageOf(issuer.callFrame.url)! : "(node event loop / core, no package caller)";
+    add(agg.byIssuingPackage, issuingPackage, ms);
+    for (const re of issuerPatterns) {
+      const hit = stack.find((n) => re.test(functionKey(n.callFrame)));
+      if (hit) add(agg.issuers.get(String(re))!, `${issuingPackage} (${functionKey(issuer?.callFrame ?? hit.callFrame)})`, ms);
+    }
 
     for (const re of callerPatterns) {
       // Outermost match, so recursion and wrappers of the same name are counted once.
@@ -203,6 +217,7 @@ export function renderMarkdown(agg: Aggregates, source: string, windowLabel: str
     table("Inclusive time by function (self + callees)", agg.inclusiveByFunction, busy, top, "Total"),
     "",
     ...[...agg.callers].flatMap(([re, map]) => [table(`Callers of ${re} (inclusive)`, map, busy, Math.min(top, 15), "Total"), ""]),
+    ...[...agg.issuers].flatMap(([re, map]) => [table(`Issuers of samples under ${re}`, map, busy, Math.min(top, 15), "Total"), ""]),
   ].join("\n");
 }
 
@@ -228,6 +243,7 @@ function main(): void {
       top: { type: "string", default: "25" },
       json: { type: "string" },
       callers: { type: "string", multiple: true, default: [] },
+      issuers: { type: "string", multiple: true, default: [] },
       "write-results": { type: "boolean", default: false },
     },
   });
@@ -241,7 +257,8 @@ function main(): void {
     const covered = windows.some((w) => w.startUs >= profile.startTime && w.endUs <= profile.endTime);
     if (!covered) throw new Error(`the "${values.window}" windows do not fall inside this profile (was it written by the same run?)`);
   }
-  const agg = aggregate(profile, windows, (values.callers ?? []).map((r) => new RegExp(r)));
+  const regexps = (list: string[] | undefined) => (list ?? []).map((r) => new RegExp(r));
+  const agg = aggregate(profile, windows, regexps(values.callers), regexps(values.issuers));
   const top = Number(values.top);
   const md = renderMarkdown(agg, path.relative(REPO_ROOT, file), values.window ?? null, top);
   console.log(md);
@@ -262,6 +279,7 @@ function main(): void {
           builtinsByCaller: sorted(agg.builtinsByCaller),
           inclusiveByFunction: sorted(agg.inclusiveByFunction),
           callers: Object.fromEntries([...agg.callers].map(([re, map]) => [re, sorted(map)])),
+          issuers: Object.fromEntries([...agg.issuers].map(([re, map]) => [re, sorted(map)])),
         },
         null,
         2,

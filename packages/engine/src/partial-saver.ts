@@ -15,6 +15,11 @@ export interface SavePartialOptions {
   startCheckpointId: string | null;
 }
 
+/** The partial of a run stopped before the model streamed anything: nothing saved, and it says so. */
+export function noPartial(action: CancelAction): RunPartial {
+  return { message_id: null, token_count: 0, checkpoint_id: null, parent_checkpoint_id: null, action, head_checkpoint_id: null };
+}
+
 const rootConfig = (threadId: string, checkpointId?: string) => ({
   configurable: { thread_id: threadId, checkpoint_ns: "", ...(checkpointId ? { checkpoint_id: checkpointId } : {}) },
 });
@@ -27,7 +32,7 @@ const rootConfig = (threadId: string, checkpointId?: string) => ({
 export async function savePartialOutput(options: SavePartialOptions): Promise<RunPartial> {
   const { graph, run, collector, action } = options;
   const threadId = run.thread_id;
-  const nothing: RunPartial = { message_id: null, token_count: 0, checkpoint_id: null, parent_checkpoint_id: null, action, head_checkpoint_id: null };
+  const nothing = noPartial(action);
   const head = await graph.getState(rootConfig(threadId));
   // One run per thread: any checkpoint newer than the head at start was written by this run.
   const headId: string | undefined = head?.config?.configurable?.checkpoint_id;

@@ -1,6 +1,6 @@
 import { isTerminalRunStatus, NotFoundError, type CancelAction, type RunRecord } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
-import type { RunFinisher } from "@runline/engine";
+import { noPartial, type RunFinisher } from "@runline/engine";
 import type { JournalHub } from "@runline/journal";
 import { publishCancel, type RunQueue } from "@runline/queue";
 import type Redis from "ioredis";
@@ -30,15 +30,6 @@ export interface CancelResult {
   run: RunRecord;
 }
 
-const NOTHING_STREAMED = (action: CancelAction) => ({
-  message_id: null,
-  token_count: 0,
-  checkpoint_id: null,
-  parent_checkpoint_id: null,
-  head_checkpoint_id: null,
-  action,
-});
-
 /**
  * Cancels runs: records the intent in Postgres first (so a worker that claims the run later sees it), then tells
  * every worker over pub/sub. A run no worker has started is finished right here; a running one is stopped by
@@ -64,7 +55,7 @@ export class CancelService {
       await publishCancel(redis, redisPrefix, { runId: run.run_id, action });
       const finishedHere = await finisher.finish(run.run_id, run.thread_id, {
         status: "interrupted",
-        partial: NOTHING_STREAMED(action),
+        partial: noPartial(action),
         onlyIfPending: true,
       });
       if (finishedHere) await queue.removeWaiting(run.run_id).catch(() => false);

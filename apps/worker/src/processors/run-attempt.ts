@@ -2,6 +2,7 @@ import type { RunRecord } from "@runline/core";
 import {
   executeRun,
   isRunStopped,
+  noPartial,
   PartialCollector,
   RunSettledHandler,
   savePartialOutput,
@@ -32,11 +33,15 @@ export async function appendHeadValues(deps: RunProcessorDeps, graph: RunnableGr
  */
 export async function executeAttempt(deps: RunProcessorDeps, run: RunRecord, signal: AbortSignal, startCheckpointId: string | null): Promise<RunOutcome> {
   const graph = await deps.registry.get(run.graph_id);
+  if (isRunStopped(signal.reason)) {
+    // Cancelled before the first step: the model is never called and nothing is written.
+    await appendHeadValues(deps, graph, run);
+    return { status: signal.reason.cause === "timeout" ? "timeout" : "interrupted", partial: noPartial(signal.reason.action) };
+  }
   const collector = new PartialCollector();
   const settled = new RunSettledHandler(run.run_id);
   const sink = { append: (event: string, data: unknown) => deps.journal.append(run.run_id, event, data) };
   try {
-    if (signal.aborted) throw signal.reason; // cancelled before the first step: do not call the model at all
     const result = await executeRun({
       graph,
       run,
