@@ -23,8 +23,10 @@ import type { Pool } from "pg";
 import { startRunline, type Runline } from "../apps/runline/src/runtime";
 import { judge, rounded, summarizeConcurrent, summarizeLatency, type ConcurrentSummary, type LatencySummary } from "./lib/derive";
 import { describeEnvironment } from "./lib/environment";
+import { profileIo, type IoProfile } from "./lib/io-profile";
 import { renderFoundation, writeSection } from "./lib/results-md";
 import { measureConcurrent, measureLatency, windows, type Targets } from "./lib/scenarios";
+import { IoTracer } from "./lib/trace";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const OUT_DIR = path.join(REPO_ROOT, "bench", "out");
@@ -104,6 +106,9 @@ async function baselineSaver(kind: Options["baselineSaver"], pool: Pool, schema:
 
 async function main(): Promise<void> {
   const opts = readOptions();
+  // Installed before anything connects; records nothing until the I/O profile phase switches it on.
+  const tracer = new IoTracer();
+  tracer.install();
   const ns = await createTestNamespace("bench");
   let runline: Runline | undefined;
   let basePool: Pool | undefined;
@@ -132,6 +137,12 @@ async function main(): Promise<void> {
       concurrent = summarizeConcurrent(raw);
     }
 
+    let io: IoProfile | null = null;
+    if (!opts.partial) {
+      console.error("bench: I/O profile (one traced run per side) …");
+      io = await profileIo(targets, tracer, { tokens: 100, delayMs: 10 });
+    }
+
     const goals = judge(latency, concurrent);
     const baseline =
       opts.baselineSaver === "postgres"
@@ -139,7 +150,7 @@ async function main(): Promise<void> {
         : "`compileStoryGraph(new MemorySaver())`: the same story graph with an in-memory checkpointer (no Postgres writes).";
     const runlineSettings = `\`startRunline\` with API and BullMQ worker in this process (worker concurrency ${config.workerConcurrency}, Postgres pool 20), story graph from \`runline.json\`, \`stream_mode: ["values", "messages-tuple"]\`, client = \`openSse\` from \`@runline/testing\` (fetch, same process).`;
     const command = `npx tsx bench/run-bench.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
-    const output = rounded({ env, command, options: { ...opts, scenarios: [...opts.scenarios] }, baseline: opts.baselineSaver, latency, concurrent, goals, windows });
+    const output = rounded({ env, command, options: { ...opts, scenarios: [...opts.scenarios] }, baseline: opts.baselineSaver, latency, concurrent, goals, io, windows });
 
     mkdirSync(OUT_DIR, { recursive: true });
     const jsonName = opts.partial ? `foundation-${[...opts.scenarios].join("+")}.json` : "foundation.json";
@@ -147,8 +158,8 @@ async function main(): Promise<void> {
     // The profiler's clock for each phase, so summarize-cpuprofile.ts can cut a whole-process profile down to one phase.
     writeFileSync(path.join(OUT_DIR, "windows.json"), JSON.stringify(windows, null, 2) + "\n");
 
-    if (latency && concurrent?.inProcess && concurrent.runline) {
-      const section = renderFoundation({ env, command, baseline, runlineSettings, latency, concurrent, goals });
+    if (latency && concurrent?.inProcess && concurrent.runline && io) {
+      const section = renderFoundation({ env, command, baseline, runlineSettings, latency, concurrent, goals, io });
       console.log(section);
       if (opts.write) writeSection(RESULTS_MD, "Foundation", section);
       console.error(`bench: wrote bench/out/${jsonName}${opts.write ? " and the Foundation section of bench/RESULTS.md" : ""}`);

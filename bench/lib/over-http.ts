@@ -11,6 +11,8 @@ export interface HttpRunTiming extends RunTiming {
   tokenFrameBytes: number;
   /** Where the TTFT went; see {@link TtftPhases}. */
   phases: TtftPhases;
+  /** `performance.now()` at request start, response headers and first token (to place traced I/O on them). */
+  marks: { start: number; headers: number; firstToken: number };
 }
 
 /**
@@ -63,17 +65,20 @@ export async function streamOverHttp(baseUrl: string, threadId: string, pace: St
     body,
   });
   const headersAt = Date.now();
+  const headersMark = performance.now();
   if (sse.status !== 200) throw new Error(`runs/stream answered ${sse.status}`);
   let endStatus: string | undefined;
   let tokenFrameBytes = 0;
   let metadataId: string | undefined;
   let firstTokenId: string | undefined;
   let firstTokenAt = Number.NaN;
+  let firstTokenMark = Number.NaN;
   for await (const frame of sse.frames) {
     if (frame.event === "messages") {
       clock.token();
       if (clock.tokens === 1) {
         firstTokenAt = Date.now();
+        firstTokenMark = performance.now();
         firstTokenId = frame.id;
         tokenFrameBytes = JSON.stringify(frame.data).length;
       }
@@ -91,5 +96,6 @@ export async function streamOverHttp(baseUrl: string, threadId: string, pace: St
     workerToFirstAppendMs: idMs(firstTokenId) - idMs(metadataId),
     appendToClientMs: firstTokenAt - idMs(firstTokenId),
   };
-  return { ...clock.finish(), endStatus, tokenFrameBytes, phases };
+  const marks = { start: clock.start, headers: headersMark, firstToken: firstTokenMark };
+  return { ...clock.finish(), endStatus, tokenFrameBytes, phases, marks };
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { ConcurrentSummary, GoalVerdicts, LatencySummary } from "./derive";
 import type { Environment } from "./environment";
+import type { IoProfile } from "./io-profile";
 import type { Summary } from "./stats";
 
 export interface FoundationReport {
@@ -11,6 +12,7 @@ export interface FoundationReport {
   latency: LatencySummary;
   concurrent: ConcurrentSummary;
   goals: GoalVerdicts;
+  io: IoProfile;
 }
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "–");
@@ -35,7 +37,7 @@ export function renderFoundation(r: FoundationReport): string {
     "## Foundation",
     "",
     `Measured ${env.date} on ${env.nproc} cores (${env.cpuModel}), ${env.totalMemGb} GB RAM, Node ${env.node}, ${env.platform};`,
-    `Redis ${env.redis} and Postgres ${env.postgres} on 127.0.0.1.`,
+    `Redis ${env.redis} and Postgres ${env.postgres} on 127.0.0.1. Code: git ${env.git}.`,
     "",
     `Command: \`${r.command}\` (raw numbers: \`bench/out/foundation.json\`).`,
     "",
@@ -68,6 +70,8 @@ export function renderFoundation(r: FoundationReport): string {
     `One token's \`messages\` frame carries ${l.runline.tokenFrameBytes} bytes of JSON on the wire (chunk + metadata).`,
     "",
     ...renderPhases(l, c),
+    "",
+    ...renderIo(r.io),
     "",
     "Goals:",
     "",
@@ -102,6 +106,25 @@ function renderPhases(l: LatencySummary, c: ConcurrentSummary): string[] {
     phase("worker `metadata` → first token appended (graph start, input checkpoint, 10 ms model delay)", "workerToFirstAppendMs"),
     phase("first token appended → client parsed the frame (pub/sub, hub, SSE, HTTP, parse)", "appendToClientMs"),
     row(["in-process TTFT, for comparison (graph start, input checkpoint, 10 ms model delay)", ms(l.inProcess.ttft.p50), c.inProcess ? ms(c.inProcess.ttft.p50) : "–"]),
+  ];
+}
+
+/** Round trips per run, and the ones on the path to the first token (from one traced run per side). */
+function renderIo(io: IoProfile): string[] {
+  const rl = io.runline;
+  const list = (items: string[]) => (items.length ? items.map((s) => s.replace(/^pg /, "").replace(/^redis /, "redis: ")).join(" → ") : "(none)");
+  const appends = rl.counts["redis evalsha (journal append)"] ?? 0;
+  return [
+    `I/O per run (${io.pace.tokens} tokens; one traced run per side, \`bench/out/foundation.json\` has the timeline):`,
+    "",
+    row(["", "In-process", "Runline"]),
+    row(["---", "---:", "---:"]),
+    row(["Postgres queries", io.inProcess.pgQueries, rl.pgQueries]),
+    row(["Redis commands (all clients in the process)", io.inProcess.redisCommands, `${rl.redisCommands} (${appends} journal appends)`]),
+    "",
+    `- Issued between the request and its response headers (${rl.beforeHeaders.length}; the API's are sequential, the last few are`,
+    `  already the worker picking the job up): ${list(rl.beforeHeaders)}.`,
+    `- Issued between the headers and the first token at the client (${rl.headersToFirstToken.length}): ${list(rl.headersToFirstToken)}.`,
   ];
 }
 

@@ -1,16 +1,17 @@
 import { loadConfig } from "@runline/config";
+import { runDemo } from "./demo";
 import { startRunline } from "./runtime";
 
-/** `--role api|worker|all` overrides RUNLINE_ROLE. */
-function roleFromArgs(argv: string[]): string | undefined {
+/** `--role api|worker|all` overrides RUNLINE_ROLE; `--demo-only` runs the tour and exits; `--no-demo` skips it. */
+function parseArgs(argv: string[]) {
   const i = argv.indexOf("--role");
-  if (i >= 0) return argv[i + 1];
-  return argv.find((a) => a.startsWith("--role="))?.slice("--role=".length);
+  const role = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith("--role="))?.slice("--role=".length);
+  return { role, demoOnly: argv.includes("--demo-only"), noDemo: argv.includes("--no-demo") };
 }
 
 async function main() {
-  const role = roleFromArgs(process.argv.slice(2));
-  const config = loadConfig({ ...process.env, ...(role ? { RUNLINE_ROLE: role } : {}) });
+  const args = parseArgs(process.argv.slice(2));
+  const config = loadConfig({ ...process.env, ...(args.role ? { RUNLINE_ROLE: args.role } : {}) });
   const runline = await startRunline(config);
   const { logger } = runline;
   process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection", { reason: String(reason) }));
@@ -18,18 +19,30 @@ async function main() {
     role: config.role,
     url: runline.url,
     model: config.model.provider,
-    tenants: config.apiKeys.size ? [...new Set(config.apiKeys.values())].length : "single-tenant (no RUNLINE_API_KEYS: listening on loopback only)",
+    tenants: config.apiKeys.size ? new Set(config.apiKeys.values()).size : "single-tenant (no RUNLINE_API_KEYS: listening on loopback only)",
   });
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info("Stopping", { signal });
     await runline.close();
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  if (runline.url && config.role === "all" && (args.demoOnly || (config.demo && !args.noDemo))) {
+    const apiKey = config.apiKeys.keys().next().value;
+    try {
+      await runDemo({ baseUrl: runline.url, apiKey, write: (text) => process.stdout.write(text) });
+    } catch (err) {
+      logger.error("Demo failed", { message: (err as Error).message });
+      if (args.demoOnly) return stop("demo-failed", 1);
+    }
+    if (args.demoOnly) return stop("demo-done");
+    process.stdout.write(`Runline is serving at ${runline.url} (Ctrl-C to stop). The README has curl examples.\n`);
+  }
 }
 
 main().catch((err) => {

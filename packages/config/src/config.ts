@@ -42,6 +42,8 @@ export const RunlineEnvSchema = z
     RUNLINE_STORY_DELAY_MS: z.coerce.number().int().nonnegative().default(20),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     RUNLINE_QUIET: BoolEnv.default(false),
+    /** Run the cancel-and-continue tour against this server once it started (role `all` only). */
+    RUNLINE_DEMO: BoolEnv.default(true),
   })
   .superRefine((env, ctx) => {
     if (env.RUNLINE_MODEL_PROVIDER === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
@@ -75,6 +77,7 @@ export interface RunlineConfig {
   model: ModelConfig;
   logLevel: string;
   quiet: boolean;
+  demo: boolean;
 }
 
 /** Parses the environment (or any record, for tests); throws with every bad variable named. */
@@ -118,5 +121,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     model,
     logLevel: env.LOG_LEVEL,
     quiet: env.RUNLINE_QUIET,
+    demo: env.RUNLINE_DEMO,
   });
 }

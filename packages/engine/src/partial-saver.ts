@@ -29,7 +29,13 @@ const rootConfig = (threadId: string, checkpointId?: string) => ({
  * after LangGraph's own writes settled. `interrupt`: the partial becomes the thread head. `rollback`: the partial
  * is still written (a branch you can fork from), then the head goes back to the state the run started from.
  */
-export async function savePartialOutput(options: SavePartialOptions): Promise<RunPartial> {
+export interface SavedPartial {
+  partial: RunPartial;
+  /** The thread's values after the save, for the run's final `values` event (null: read the head instead). */
+  values: Record<string, unknown> | null;
+}
+
+export async function savePartialOutput(options: SavePartialOptions): Promise<SavedPartial> {
   const { graph, run, collector, action } = options;
   const threadId = run.thread_id;
   const nothing = noPartial(action);
@@ -38,6 +44,7 @@ export async function savePartialOutput(options: SavePartialOptions): Promise<Ru
   const headId: string | undefined = head?.config?.configurable?.checkpoint_id;
   const headIsOurs = Boolean(headId) && headId !== options.startCheckpointId;
   let saved = nothing;
+  let values: Record<string, unknown> | null = head?.values ?? {};
   if (headIsOurs) {
     const next: string[] = head.next ?? [];
     // Only nodes that have not committed: a node whose output is already checkpointed has nothing partial.
@@ -48,6 +55,8 @@ export async function savePartialOutput(options: SavePartialOptions): Promise<Ru
       const partials = messages.map((m) => buildPartialMessage(m, { run_id: run.run_id, action, reason: options.reason }));
       // Target the latest checkpoint (no id): that folds in the writes of sibling tasks that did finish.
       const written = await graph.updateState(rootConfig(threadId), { messages: partials }, node);
+      // The partials have ids no committed message has, so the messages reducer appended them.
+      values = { ...values, messages: [...((values?.messages as unknown[]) ?? []), ...partials] };
       const last = messages[messages.length - 1];
       saved = {
         message_id: last.id,
@@ -61,8 +70,9 @@ export async function savePartialOutput(options: SavePartialOptions): Promise<Ru
   }
   if (action === "rollback" && headIsOurs) {
     saved = { ...saved, head_checkpoint_id: await restoreHead(options.checkpointer, run, options.startCheckpointId) };
+    values = null;
   }
-  return saved;
+  return { partial: saved, values };
 }
 
 /**

@@ -21,10 +21,10 @@ export async function headCheckpointId(deps: RunProcessorDeps, threadId: string)
   return (tuple?.config.configurable?.checkpoint_id as string | undefined) ?? null;
 }
 
-/** Appends the thread's current values to the journal: the final `values` event subscribers end with after a stop. */
-export async function appendHeadValues(deps: RunProcessorDeps, graph: RunnableGraph, run: RunRecord): Promise<void> {
-  const state = await graph.getState(root(run.thread_id));
-  await deps.journal.append(run.run_id, "values", toWire(state?.values ?? {}));
+/** Appends the thread's values to the journal: the final `values` event subscribers end with after a stop. */
+export async function appendFinalValues(deps: RunProcessorDeps, graph: RunnableGraph, run: RunRecord, values: unknown | null): Promise<void> {
+  const current = values ?? (await graph.getState(root(run.thread_id)))?.values ?? {};
+  await deps.journal.append(run.run_id, "values", toWire(current));
 }
 
 /**
@@ -35,7 +35,7 @@ export async function executeAttempt(deps: RunProcessorDeps, run: RunRecord, sig
   const graph = await deps.registry.get(run.graph_id);
   if (isRunStopped(signal.reason)) {
     // Cancelled before the first step: the model is never called and nothing is written.
-    await appendHeadValues(deps, graph, run);
+    await appendFinalValues(deps, graph, run, null);
     return { status: signal.reason.cause === "timeout" ? "timeout" : "interrupted", partial: noPartial(signal.reason.action) };
   }
   const collector = new PartialCollector();
@@ -58,7 +58,7 @@ export async function executeAttempt(deps: RunProcessorDeps, run: RunRecord, sig
     if (isRunStopped(reason)) {
       await settled.wait(deps.settleTimeoutMs ?? 5000);
       await deps.journal.flush(run.run_id).catch(() => undefined);
-      const partial = await savePartialOutput({
+      const { partial, values } = await savePartialOutput({
         graph,
         checkpointer: deps.checkpointer,
         run,
@@ -67,7 +67,7 @@ export async function executeAttempt(deps: RunProcessorDeps, run: RunRecord, sig
         reason: reason.cause,
         startCheckpointId,
       });
-      await appendHeadValues(deps, graph, run);
+      await appendFinalValues(deps, graph, run, values);
       const error = reason.cause === "timeout" ? { error: reason.name, message: reason.message } : null;
       return { status: reason.cause === "timeout" ? "timeout" : "interrupted", partial, error };
     }

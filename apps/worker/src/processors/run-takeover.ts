@@ -1,6 +1,6 @@
 import type { RunRecord } from "@runline/core";
 import { collectorFromJournal, savePartialOutput, type RunOutcome } from "@runline/engine";
-import { appendHeadValues, executeAttempt } from "./run-attempt";
+import { appendFinalValues, executeAttempt } from "./run-attempt";
 import type { RunProcessorDeps } from "./run-context";
 
 /**
@@ -14,7 +14,7 @@ export async function takeOverRun(deps: RunProcessorDeps, run: RunRecord, signal
   const collector = await collectorFromJournal(deps.readJournal(run.run_id), run.attempt - 1);
   const startCheckpointId = run.start_checkpoint_id;
   const cancelled = Boolean(run.cancel_requested_at);
-  const partial = await savePartialOutput({
+  const { partial, values } = await savePartialOutput({
     graph,
     checkpointer: deps.checkpointer,
     run,
@@ -24,7 +24,7 @@ export async function takeOverRun(deps: RunProcessorDeps, run: RunRecord, signal
     startCheckpointId,
   });
   if (cancelled) {
-    await appendHeadValues(deps, graph, run);
+    await appendFinalValues(deps, graph, run, values);
     return { status: "interrupted", partial };
   }
   await deps.journal.append(run.run_id, "metadata", {
