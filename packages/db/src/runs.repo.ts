@@ -91,10 +91,17 @@ export class RunsRepo {
     await this.db.query(`UPDATE runs SET dispatched_at = NULL WHERE run_id = $1 AND status = 'pending'`, [runId]);
   }
 
-  /** pending → running. Returns the run, or null if it was no longer pending (cancelled, or already taken). */
+  /**
+   * pending → running, and remembers the thread head at this first start (where a rollback returns to). The head
+   * is read from the LangGraph checkpoints table in the same schema, in the same statement, to save round trips
+   * on the way to the first token. Returns null if the run was no longer pending (cancelled, or already taken).
+   */
   async markRunning(runId: string): Promise<RunRecord | null> {
     const { rows } = await this.db.query(
-      `UPDATE runs SET status = 'running', attempt = attempt + 1, started_at = clock_timestamp(), updated_at = clock_timestamp()
+      `UPDATE runs SET status = 'running', attempt = attempt + 1, started_at = clock_timestamp(), updated_at = clock_timestamp(),
+         start_checkpoint_id = (SELECT c.checkpoint_id FROM checkpoints c WHERE c.thread_id = runs.thread_id AND c.checkpoint_ns = ''
+                                ORDER BY c.checkpoint_id DESC LIMIT 1),
+         start_checkpoint_recorded = true
        WHERE run_id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
       [runId],
     );
@@ -109,14 +116,6 @@ export class RunsRepo {
       [runId],
     );
     return rows[0] ? toRun(rows[0]) : null;
-  }
-
-  /** Remembers the thread head at the run's first start (later attempts keep the first value). */
-  async recordStartCheckpoint(runId: string, checkpointId: string | null): Promise<void> {
-    await this.db.query(
-      `UPDATE runs SET start_checkpoint_id = $2, start_checkpoint_recorded = true WHERE run_id = $1 AND NOT start_checkpoint_recorded`,
-      [runId, checkpointId],
-    );
   }
 
   /** Moves an active run to a terminal status; false when it was already terminal (the first writer wins). */

@@ -40,6 +40,14 @@ export class ThreadsRepo {
     await db.query(`UPDATE threads SET status = $2, updated_at = now() WHERE thread_id = $1`, [threadId, status]);
   }
 
+  /** A run was added: the thread is busy, and carries the graph it runs (LangGraph stamps graph_id/assistant_id). */
+  async markBusy(db: Queryable, threadId: string, stamp: Record<string, unknown>): Promise<void> {
+    await db.query(`UPDATE threads SET status = 'busy', metadata = metadata || $2::jsonb, updated_at = now() WHERE thread_id = $1`, [
+      threadId,
+      stamp,
+    ]);
+  }
+
   /** Merges keys into the thread's metadata (LangGraph stamps graph_id/assistant_id on the first run). */
   async mergeMetadata(db: Queryable, threadId: string, patch: Record<string, unknown>): Promise<void> {
     await db.query(`UPDATE threads SET metadata = metadata || $2::jsonb, updated_at = now() WHERE thread_id = $1`, [threadId, patch]);

@@ -1,11 +1,12 @@
 import type { Pool } from "pg";
-import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
+import { withTransaction, type Queryable, type RunsRepo, type ThreadsRepo } from "@runline/db";
 import type { RunQueue } from "@runline/queue";
 
 /**
  * Keeps "one run in flight per thread": a run goes to the queue only when no other run of its thread is
- * running or already queued. Both the API (new run) and the worker (run finished) call `dispatchNext`;
- * the thread row lock makes the check-and-claim atomic across processes.
+ * running or already queued. The check-and-claim happens with the thread row locked, inside the caller's
+ * transaction when it has one (run created, run finished), so it is atomic across processes; the queue write
+ * follows the commit.
  */
 export class RunDispatcher {
   constructor(
@@ -15,18 +16,29 @@ export class RunDispatcher {
     private readonly queue: RunQueue,
   ) {}
 
-  async dispatchNext(threadId: string): Promise<string | null> {
-    const runId = await withTransaction(this.pool, async (tx) => {
-      await this.threads.lock(tx, threadId);
-      return this.runs.claimNextForDispatch(tx, threadId);
-    });
-    if (!runId) return null;
+  /** Claims the thread's next run for the queue. Call inside a transaction that holds the thread row lock. */
+  claim(tx: Queryable, threadId: string): Promise<string | null> {
+    return this.runs.claimNextForDispatch(tx, threadId);
+  }
+
+  /** Puts a claimed run on the queue (after the claim committed); a failed write is undone so it can be retried. */
+  async enqueue(runId: string | null, threadId: string): Promise<void> {
+    if (!runId) return;
     try {
       await this.queue.enqueue({ runId, threadId });
     } catch (err) {
       await this.runs.undoDispatch(runId);
       throw err;
     }
+  }
+
+  /** Claims and enqueues in one go, for callers without a transaction of their own. */
+  async dispatchNext(threadId: string): Promise<string | null> {
+    const runId = await withTransaction(this.pool, async (tx) => {
+      await this.threads.lock(tx, threadId);
+      return this.claim(tx, threadId);
+    });
+    await this.enqueue(runId, threadId);
     return runId;
   }
 }

@@ -39,22 +39,22 @@ export class RunFinisher {
   ) {}
 
   async finish(runId: string, threadId: string, outcome: RunOutcome): Promise<boolean> {
-    const finished = await withTransaction(this.pool, async (tx) => {
+    const next = await withTransaction(this.pool, async (tx) => {
       await this.threads.lock(tx, threadId);
       const changed = await this.runs.finish(tx, runId, outcome.status, {
         error: outcome.error,
         partial: outcome.partial,
         onlyIfPending: outcome.onlyIfPending,
       });
-      if (!changed) return false;
+      if (!changed) return null;
       const stillActive = (await this.runs.listActive(tx, threadId)).length > 0;
       await this.threads.setStatus(tx, threadId, threadStatusAfter(outcome, stillActive));
-      return true;
+      return { runId: stillActive ? await this.dispatcher.claim(tx, threadId) : null };
     });
-    if (!finished) return false;
+    if (!next) return false;
     // The status is committed before the terminal event, so a client that saw `end` reads the final run.
     await this.journal.end(runId, { run_id: runId, status: outcome.status, error: outcome.error ?? null, partial: outcome.partial ?? null });
-    await this.dispatcher.dispatchNext(threadId);
+    await this.dispatcher.enqueue(next.runId, threadId);
     return true;
   }
 }

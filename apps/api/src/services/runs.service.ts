@@ -41,7 +41,7 @@ export class RunsService {
     const kwargs = toKwargs(body);
     const strategy = body.multitask_strategy ?? "enqueue";
     if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint);
-    const { run, toCancel } = await withTransaction(this.deps.pool, async (tx) => {
+    const { run, toCancel, claimed } = await withTransaction(this.deps.pool, async (tx) => {
       let thread = await threads.lock(tx, threadId);
       if (!thread && body.if_not_exists === "create") thread = await threads.insert(tenantId, threadId, {}, tx);
       if (!thread || thread.tenant_id !== tenantId) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
@@ -59,15 +59,15 @@ export class RunsService {
         multitask_strategy: strategy,
         kwargs,
       });
-      await threads.setStatus(tx, threadId, "busy");
-      await threads.mergeMetadata(tx, threadId, { graph_id: graph.graphId, assistant_id: graph.assistantId });
-      return { run: created, toCancel: strategy === "interrupt" || strategy === "rollback" ? active : [] };
+      await threads.markBusy(tx, threadId, { graph_id: graph.graphId, assistant_id: graph.assistantId });
+      const toCancel = strategy === "interrupt" || strategy === "rollback" ? active : [];
+      return { run: created, toCancel, claimed: await this.deps.dispatcher.claim(tx, threadId) };
     });
-    // The new run waits behind the ones it cancels: it is dispatched only once their partial output is saved.
+    await this.deps.dispatcher.enqueue(claimed, threadId);
+    // The new run waits behind the ones it cancels: the finisher dispatches it once their partial output is saved.
     for (const active of toCancel) {
       await this.deps.cancels.cancelRun(active, { wait: false, action: strategy === "rollback" ? "rollback" : "interrupt" });
     }
-    await this.deps.dispatcher.dispatchNext(threadId);
     return run;
   }
 

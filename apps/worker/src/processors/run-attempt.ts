@@ -15,12 +15,6 @@ import type { RunProcessorDeps } from "./run-context";
 
 const root = (threadId: string) => ({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
 
-/** The thread head now (null for a thread with no checkpoint). */
-export async function headCheckpointId(deps: RunProcessorDeps, threadId: string): Promise<string | null> {
-  const tuple = await deps.checkpointer.getTuple(root(threadId));
-  return (tuple?.config.configurable?.checkpoint_id as string | undefined) ?? null;
-}
-
 /** Appends the thread's values to the journal: the final `values` event subscribers end with after a stop. */
 export async function appendFinalValues(deps: RunProcessorDeps, graph: RunnableGraph, run: RunRecord, values: unknown | null): Promise<void> {
   const current = values ?? (await graph.getState(root(run.thread_id)))?.values ?? {};

@@ -3,7 +3,7 @@ import type { RunRecord } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
 import { RunStoppedError, type RunOutcome } from "@runline/engine";
 import { RunJobPayload, type RunJob } from "@runline/queue";
-import { executeAttempt, headCheckpointId } from "./run-attempt";
+import { executeAttempt } from "./run-attempt";
 import type { RunProcessorDeps } from "./run-context";
 import { takeOverRun } from "./run-takeover";
 
@@ -49,9 +49,7 @@ async function runClaimed(deps: RunProcessorDeps, run: RunRecord, takeover: bool
   // A takeover with nothing recorded means the dead attempt never reached the graph: start as if new.
   if (takeover && run.start_checkpoint_recorded) return takeOverRun(deps, run, signal);
   void deps.journal.append(run.run_id, "metadata", { run_id: run.run_id, thread_id: run.thread_id, attempt: run.attempt });
-  const startCheckpointId = await headCheckpointId(deps, run.thread_id);
-  await deps.runs.recordStartCheckpoint(run.run_id, startCheckpointId);
-  return executeAttempt(deps, run, signal, startCheckpointId);
+  return executeAttempt(deps, run, signal, run.start_checkpoint_id);
 }
 
 /** pending → running; a run already running belongs to a dead worker whose job came back (stalled). */
