@@ -4,9 +4,10 @@
 //   npx tsx bench/run-bench.ts                 full run: single-run latency + 50 concurrent runs; writes the
 //                                              "Foundation" section of bench/RESULTS.md and bench/out/foundation.json
 //   npx tsx bench/run-bench.ts --only concurrent-runline     one scenario (no RESULTS.md update), e.g. to profile:
-//   node --import tsx --cpu-prof --cpu-prof-dir bench/out/prof bench/run-bench.ts --only concurrent-runline
+//   node --import tsx --cpu-prof --cpu-prof-dir bench/out/prof/runline bench/run-bench.ts --only concurrent-runline
+//   npx tsx bench/summarize-cpuprofile.ts bench/out/prof/runline --window concurrent-runline
 //
-// Options: --iterations N (single runs per side, 20)  --warmup N (2)  --rounds N (concurrent rounds per side, 3)
+// Options: --iterations N (single runs per side, 20)  --warmup N (2)  --rounds N (concurrent rounds per side, 5)
 //          --concurrency N (50)  --baseline-saver postgres|memory (postgres)  --no-write
 //
 // Everything runs in ONE process on a private Redis prefix / Postgres schema that is removed at the end.
@@ -53,7 +54,7 @@ function readOptions(argv = process.argv.slice(2)): Options {
       only: { type: "string" },
       iterations: { type: "string", default: "20" },
       warmup: { type: "string", default: "2" },
-      rounds: { type: "string", default: "3" },
+      rounds: { type: "string", default: "5" },
       concurrency: { type: "string", default: "50" },
       "baseline-saver": { type: "string", default: "postgres" },
       "no-write": { type: "boolean", default: false },
@@ -78,6 +79,16 @@ function readOptions(argv = process.argv.slice(2)): Options {
     baselineSaver: saver,
     write: !values["no-write"],
   };
+}
+
+/** The `--cpu-prof-dir` this process was started with, if any. */
+function cpuProfDir(): string | null {
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--cpu-prof-dir") return path.resolve(args[i + 1] ?? ".");
+    if (args[i]!.startsWith("--cpu-prof-dir=")) return path.resolve(args[i]!.slice("--cpu-prof-dir=".length));
+  }
+  return null;
 }
 
 /** Runline on the private namespace, configured as the tests do (API + worker in this process). */
@@ -106,9 +117,8 @@ async function baselineSaver(kind: Options["baselineSaver"], pool: Pool, schema:
 
 async function main(): Promise<void> {
   const opts = readOptions();
-  // Installed before anything connects; records nothing until the I/O profile phase switches it on.
+  // Patches pg/ioredis only during the I/O profile phase, after the timed scenarios.
   const tracer = new IoTracer();
-  tracer.install();
   const ns = await createTestNamespace("bench");
   let runline: Runline | undefined;
   let basePool: Pool | undefined;
@@ -155,8 +165,12 @@ async function main(): Promise<void> {
     mkdirSync(OUT_DIR, { recursive: true });
     const jsonName = opts.partial ? `foundation-${[...opts.scenarios].join("+")}.json` : "foundation.json";
     writeFileSync(path.join(OUT_DIR, jsonName), JSON.stringify(output, null, 2) + "\n");
-    // The profiler's clock for each phase, so summarize-cpuprofile.ts can cut a whole-process profile down to one phase.
-    writeFileSync(path.join(OUT_DIR, "windows.json"), JSON.stringify(windows, null, 2) + "\n");
+    // The profiler's clock for each phase, so summarize-cpuprofile.ts can cut a whole-process profile down to one
+    // phase; also next to the profile when running under --cpu-prof-dir, where the summariser looks first.
+    for (const dir of [OUT_DIR, cpuProfDir()].filter((d): d is string => !!d)) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, "windows.json"), JSON.stringify(windows, null, 2) + "\n");
+    }
 
     if (latency && concurrent?.inProcess && concurrent.runline && io) {
       const section = renderFoundation({ env, command, baseline, runlineSettings, latency, concurrent, goals, io });

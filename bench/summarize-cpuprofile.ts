@@ -2,18 +2,22 @@
 // category, optionally cut down to one benchmark phase. Usage:
 //
 //   npx tsx bench/summarize-cpuprofile.ts [PROFILE.cpuprofile | DIR (newest profile in it)]
-//       [--window concurrent-runline]  only samples inside the phase windows bench/out/windows.json recorded
+//       [--window concurrent-runline]  only samples inside that phase's windows, as run-bench.ts recorded them in
+//                                      windows.json next to the profile (or bench/out/windows.json)
 //       [--windows FILE]               another windows file
 //       [--top 25]                     rows per table
 //       [--callers REGEX]              who calls the functions matching REGEX (by inclusive time), repeatable
 //       [--issuers REGEX]              which package issued the samples under a frame matching REGEX, repeatable
+//       [--compare PROFILE|DIR --compare-window LABEL [--compare-windows FILE]]
+//                                      also show what the first profile spends beyond the second (e.g. Runline
+//                                      minus in-process for the same work), by issuing package and by function
 //       [--json FILE]                  also write the aggregates as JSON
 //       [--write-results]              replace the "Foundation: CPU profile" section of bench/RESULTS.md
 //
 // Builtins without a script (JSON.stringify, RegExp, TextDecoder, …) carry no URL, so they are charged to the
 // package of their nearest JavaScript caller: "JSON.stringify called from the journal writer" then counts
 // towards @runline/journal, which is what one wants to know when looking for a fix.
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { writeSection } from "./lib/results-md";
@@ -225,6 +229,45 @@ export function renderMarkdown(agg: Aggregates, source: string, windowLabel: str
  * The main-thread profile of the newest process in `dir`. Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>;
  * `--import tsx` adds a loader thread with its own small profile, so the largest of the newest pid is the main one.
  */
+/** What `agg` spends beyond `base`, by key, largest first (same work in both, e.g. the same rounds). */
+function difference(agg: Map<string, number>, base: Map<string, number>): Map<string, number> {
+  const keys = new Set([...agg.keys(), ...base.keys()]);
+  return new Map([...keys].map((k) => [k, (agg.get(k) ?? 0) - (base.get(k) ?? 0)] as [string, number]).filter(([, d]) => d > 0));
+}
+
+export function renderComparison(agg: Aggregates, base: Aggregates, label: string, top: number): string {
+  const extra = agg.sampledMs - base.sampledMs;
+  return [
+    `**Compared with \`${label}\`**: ${base.sampledMs.toFixed(0)} ms busy there vs ${agg.sampledMs.toFixed(0)} ms here ` +
+      `(${(agg.sampledMs / base.sampledMs).toFixed(2)}×); the ${extra.toFixed(0)} ms extra break down as follows (% of the extra).`,
+    "",
+    table("Extra self time by issuing package", difference(agg.byIssuingPackage, base.byIssuingPackage), extra, top, "Extra"),
+    "",
+    table("Extra self time by function", difference(agg.byFunction, base.byFunction), extra, top, "Extra"),
+    "",
+  ].join("\n");
+}
+
+function loadWindows(file: string, label: string | undefined, profile: CpuProfile): Window[] | null {
+  if (!label) return null;
+  const windows = (JSON.parse(readFileSync(file, "utf8")) as Window[]).filter((w) => w.label === label);
+  if (!windows.length) throw new Error(`no "${label}" window in ${file}`);
+  const covered = windows.some((w) => w.startUs >= profile.startTime && w.endUs <= profile.endTime);
+  if (!covered) throw new Error(`the "${label}" windows of ${file} do not fall inside this profile (was it written by the same run?)`);
+  return windows;
+}
+
+/** windows.json next to the profile (run-bench.ts writes it there under --cpu-prof-dir), else bench/out's. */
+function windowsFileFor(profileFile: string): string {
+  const beside = path.join(path.dirname(profileFile), "windows.json");
+  return existsSync(beside) ? beside : path.join(REPO_ROOT, "bench/out/windows.json");
+}
+
+function loadProfile(target: string): { file: string; profile: CpuProfile } {
+  const file = statSync(target).isDirectory() ? newestProfile(target) : target;
+  return { file, profile: JSON.parse(readFileSync(file, "utf8")) as CpuProfile };
+}
+
 function newestProfile(dir: string): string {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".cpuprofile"))
@@ -239,28 +282,29 @@ function main(): void {
     allowPositionals: true,
     options: {
       window: { type: "string" },
-      windows: { type: "string", default: path.join(REPO_ROOT, "bench/out/windows.json") },
+      windows: { type: "string" },
       top: { type: "string", default: "25" },
       json: { type: "string" },
       callers: { type: "string", multiple: true, default: [] },
       issuers: { type: "string", multiple: true, default: [] },
       "write-results": { type: "boolean", default: false },
+      compare: { type: "string" },
+      "compare-window": { type: "string" },
+      "compare-windows": { type: "string" },
     },
   });
-  const target = positionals[0] ?? path.join(REPO_ROOT, "bench/out/prof");
-  const file = statSync(target).isDirectory() ? newestProfile(target) : target;
-  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  let windows: Window[] | null = null;
-  if (values.window) {
-    windows = (JSON.parse(readFileSync(values.windows!, "utf8")) as Window[]).filter((w) => w.label === values.window);
-    if (!windows.length) throw new Error(`no "${values.window}" window in ${values.windows}`);
-    const covered = windows.some((w) => w.startUs >= profile.startTime && w.endUs <= profile.endTime);
-    if (!covered) throw new Error(`the "${values.window}" windows do not fall inside this profile (was it written by the same run?)`);
-  }
+  const { file, profile } = loadProfile(positionals[0] ?? path.join(REPO_ROOT, "bench/out/prof"));
+  const windows = loadWindows(values.windows ?? windowsFileFor(file), values.window, profile);
   const regexps = (list: string[] | undefined) => (list ?? []).map((r) => new RegExp(r));
   const agg = aggregate(profile, windows, regexps(values.callers), regexps(values.issuers));
   const top = Number(values.top);
-  const md = renderMarkdown(agg, path.relative(REPO_ROOT, file), values.window ?? null, top);
+  let md = renderMarkdown(agg, path.relative(REPO_ROOT, file), values.window ?? null, top);
+  if (values.compare) {
+    const other = loadProfile(values.compare);
+    const otherWindowsFile = values["compare-windows"] ?? windowsFileFor(other.file);
+    const base = aggregate(other.profile, loadWindows(otherWindowsFile, values["compare-window"], other.profile));
+    md += "\n" + renderComparison(agg, base, `${path.relative(REPO_ROOT, other.file)}${values["compare-window"] ? ` (${values["compare-window"]})` : ""}`, top);
+  }
   console.log(md);
   if (values.json) {
     const sorted = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v * 10) / 10]));

@@ -31,7 +31,15 @@ const label = (e: TraceEvent) => `${e.kind} ${e.name}`;
 export async function profileIo(t: Targets, tracer: IoTracer, pace: StoryPace): Promise<IoProfile> {
   const threadId = await createThread(t.baseUrl);
   await sleep(100);
+  tracer.install();
+  try {
+    return await tracedRuns(t, tracer, pace, threadId);
+  } finally {
+    tracer.uninstall();
+  }
+}
 
+async function tracedRuns(t: Targets, tracer: IoTracer, pace: StoryPace, threadId: string): Promise<IoProfile> {
   tracer.record(true);
   await streamInProcess(t.graph, pace);
   await sleep(100); // trailing checkpoint writes

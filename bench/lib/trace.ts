@@ -18,9 +18,12 @@ export interface TraceEvent {
  */
 export class IoTracer {
   private recording = false;
+  private restore: (() => void) | null = null;
   events: TraceEvent[] = [];
 
+  /** Patches the prototypes (existing connections included); {@link uninstall} puts the originals back. */
   install(): void {
+    if (this.restore) return;
     const tracer = this;
     const pgQuery = Client.prototype.query as (...args: any[]) => any;
     (Client.prototype as any).query = function (this: Client, ...args: any[]) {
@@ -50,6 +53,16 @@ export class IoTracer {
       }
       return send.call(this, command, ...rest);
     };
+    this.restore = () => {
+      (Client.prototype as any).query = pgQuery;
+      (Redis.prototype as any).sendCommand = send;
+    };
+  }
+
+  uninstall(): void {
+    this.restore?.();
+    this.restore = null;
+    this.recording = false;
   }
 
   record(on: boolean): void {

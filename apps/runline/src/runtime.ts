@@ -35,7 +35,10 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   const queue = createRunQueue(redis, config.redisPrefix);
   const threads = new ThreadsRepo(pool);
   const runs = new RunsRepo(pool);
-  const journal = createJournalWriter(redis, config.redisPrefix, { retentionSeconds: config.journalRetentionSeconds });
+  // Token appends get their own connection with auto-pipelining: every append of one event-loop turn (50 runs
+  // streaming at once) goes out in one socket write. BullMQ's commands stay off it.
+  const journalRedis = createRedis(config.redisUrl, { enableAutoPipelining: true });
+  const journal = createJournalWriter(journalRedis, config.redisPrefix, { retentionSeconds: config.journalRetentionSeconds });
   const dispatcher = new RunDispatcher(pool, threads, runs, queue);
   const finisher = new RunFinisher(pool, threads, runs, dispatcher, journal);
   const closers: Array<() => Promise<unknown>> = [];
@@ -98,7 +101,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     );
   }
 
-  closers.push(() => queue.close(), () => redis.quit(), () => pool.end());
+  closers.push(() => queue.close(), () => journalRedis.quit(), () => redis.quit(), () => pool.end());
   return {
     url,
     logger,

@@ -28,11 +28,12 @@ export type NewRun = Pick<
 export class RunsRepo {
   constructor(private readonly db: Queryable) {}
 
-  async insert(db: Queryable, run: NewRun): Promise<RunRecord> {
+  /** Inserts a pending run; `dispatched` claims it for the queue at once (the caller enqueues it after commit). */
+  async insert(db: Queryable, run: NewRun, { dispatched = false }: { dispatched?: boolean } = {}): Promise<RunRecord> {
     const { rows } = await db.query(
-      `INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-      [run.run_id, run.thread_id, run.tenant_id, run.assistant_id, run.graph_id, run.metadata, run.multitask_strategy, run.kwargs],
+      `INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs, dispatched_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9::boolean THEN clock_timestamp() END) RETURNING ${COLUMNS}`,
+      [run.run_id, run.thread_id, run.tenant_id, run.assistant_id, run.graph_id, run.metadata, run.multitask_strategy, run.kwargs, dispatched],
     );
     return toRun(rows[0]);
   }

@@ -40,12 +40,18 @@ export class ThreadsRepo {
     await db.query(`UPDATE threads SET status = $2, updated_at = now() WHERE thread_id = $1`, [threadId, status]);
   }
 
-  /** A run was added: the thread is busy, and carries the graph it runs (LangGraph stamps graph_id/assistant_id). */
-  async markBusy(db: Queryable, threadId: string, stamp: Record<string, unknown>): Promise<void> {
-    await db.query(`UPDATE threads SET status = 'busy', metadata = metadata || $2::jsonb, updated_at = now() WHERE thread_id = $1`, [
-      threadId,
-      stamp,
-    ]);
+  /**
+   * A run is being added: checks the tenant, marks the thread busy with the graph it runs (LangGraph stamps
+   * graph_id/assistant_id) and locks the row, all in one statement. The lock is the serialisation point for the
+   * thread's runs until the transaction ends; an error later in it rolls the mark back. Null: missing or foreign.
+   */
+  async lockForNewRun(db: Queryable, tenantId: string, threadId: string, stamp: Record<string, unknown>): Promise<ThreadRecord | null> {
+    const { rows } = await db.query(
+      `UPDATE threads SET status = 'busy', metadata = metadata || $3::jsonb, updated_at = now()
+       WHERE thread_id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
+      [threadId, tenantId, stamp],
+    );
+    return rows[0] ? toThread(rows[0]) : null;
   }
 
   /** Merges keys into the thread's metadata (LangGraph stamps graph_id/assistant_id on the first run). */

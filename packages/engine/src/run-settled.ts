@@ -8,6 +8,11 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 export class RunSettledHandler extends BaseCallbackHandler {
   name = "runline-run-settled";
   awaitHandlers = true;
+  // Only the root chain's end matters; without these every streamed token would also be dispatched here.
+  ignoreLLM = true;
+  ignoreCustomEvent = true;
+  ignoreRetriever = true;
+  ignoreAgent = true;
   readonly settled: Promise<void>;
   private resolve!: () => void;
 

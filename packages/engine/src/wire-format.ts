@@ -13,7 +13,7 @@ export function toWire(value: unknown): unknown {
 }
 
 interface MessageLike {
-  toDict(): { type: string; data: Record<string, unknown> };
+  toDict(): { type: string; data: object };
   getType?(): string;
   _getType?(): string;
 }
@@ -24,17 +24,43 @@ function isMessage(value: object): value is MessageLike {
 
 /** `{content, id, type: "ai" | "human" | …, …}`; chunks report their base type, as the SDK expects. */
 export function messageToWire(message: MessageLike): Record<string, unknown> {
-  const { data } = message.toDict();
   const type = message.getType ? message.getType() : message._getType!();
-  return { ...data, type };
+  return { ...(plainMessageFields(message) ?? (message.toDict().data as Record<string, unknown>)), type };
 }
+
+const SNAKE_KEY = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * The fields `toDict()` would give, read directly: `toDict()` goes through LangChain's generic serialiser (about
+ * 8 µs a chunk, a large share of the per-token CPU). The keys are the constructor's `lc_kwargs`, the values the
+ * message's current ones. Returns null, so the caller falls back to `toDict()`, for anything that serialiser
+ * would rename or escape (a camelCase alias, a value that looks like a serialised LangChain object).
+ */
+function plainMessageFields(message: MessageLike): Record<string, unknown> | null {
+  const kwargs = (message as { lc_kwargs?: Record<string, unknown> }).lc_kwargs;
+  if (!kwargs || typeof kwargs !== "object" || Array.isArray(kwargs)) return null;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(kwargs)) {
+    if (!SNAKE_KEY.test(key)) return null;
+    const value = key in message ? (message as unknown as Record<string, unknown>)[key] : kwargs[key];
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && ("lc" in value || "__lc_escaped__" in value)) return null;
+    out[key] = value;
+  }
+  return out;
+}
+
+// LangGraph passes the same metadata object with every chunk of one model call: convert it once.
+const wireMetadata = new WeakMap<object, Record<string, unknown>>();
 
 /** Message-stream metadata without LangGraph's private keys. */
 export function metadataToWire(metadata: Record<string, unknown>): Record<string, unknown> {
+  const cached = wireMetadata.get(metadata);
+  if (cached) return cached;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(metadata)) {
     if (key.startsWith("__") || typeof value === "function") continue;
     out[key] = value;
   }
+  wireMetadata.set(metadata, out);
   return out;
 }

@@ -41,29 +41,37 @@ export class RunsService {
     const kwargs = toKwargs(body);
     const strategy = body.multitask_strategy ?? "enqueue";
     if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint);
-    const { run, toCancel, claimed } = await withTransaction(this.deps.pool, async (tx) => {
-      let thread = await threads.lock(tx, threadId);
-      if (!thread && body.if_not_exists === "create") thread = await threads.insert(tenantId, threadId, {}, tx);
-      if (!thread || thread.tenant_id !== tenantId) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+    const stamp = { graph_id: graph.graphId, assistant_id: graph.assistantId };
+    const { run, toCancel, dispatchNow } = await withTransaction(this.deps.pool, async (tx) => {
+      let thread = await threads.lockForNewRun(tx, tenantId, threadId, stamp);
+      if (!thread && body.if_not_exists === "create" && (await threads.insert(tenantId, threadId, {}, tx))) {
+        thread = await threads.lockForNewRun(tx, tenantId, threadId, stamp);
+      }
+      if (!thread) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
       const active = await runs.listActive(tx, threadId);
       if (active.length && strategy === "reject") {
         throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}; multitask_strategy=reject`);
       }
-      const created = await runs.insert(tx, {
-        run_id: newRunId(),
-        thread_id: threadId,
-        tenant_id: tenantId,
-        assistant_id: graph.assistantId,
-        graph_id: graph.graphId,
-        metadata: body.metadata ?? {},
-        multitask_strategy: strategy,
-        kwargs,
-      });
-      await threads.markBusy(tx, threadId, { graph_id: graph.graphId, assistant_id: graph.assistantId });
+      // Nothing else in flight: the new run is claimed for the queue in the same statement that creates it.
+      const dispatchNow = active.length === 0;
+      const created = await runs.insert(
+        tx,
+        {
+          run_id: newRunId(),
+          thread_id: threadId,
+          tenant_id: tenantId,
+          assistant_id: graph.assistantId,
+          graph_id: graph.graphId,
+          metadata: body.metadata ?? {},
+          multitask_strategy: strategy,
+          kwargs,
+        },
+        { dispatched: dispatchNow },
+      );
       const toCancel = strategy === "interrupt" || strategy === "rollback" ? active : [];
-      return { run: created, toCancel, claimed: await this.deps.dispatcher.claim(tx, threadId) };
+      return { run: created, toCancel, dispatchNow };
     });
-    await this.deps.dispatcher.enqueue(claimed, threadId);
+    if (dispatchNow) await this.deps.dispatcher.enqueue(run.run_id, threadId);
     // The new run waits behind the ones it cancels: the finisher dispatches it once their partial output is saved.
     for (const active of toCancel) {
       await this.deps.cancels.cancelRun(active, { wait: false, action: strategy === "rollback" ? "rollback" : "interrupt" });

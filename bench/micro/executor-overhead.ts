@@ -1,0 +1,117 @@
+// Where does the worker's graph-side CPU go? Drives the engine's real `executeRun` in this process with a sink
+// that only JSON-encodes (no Redis, no HTTP), toggling one ingredient at a time, and compares the CPU per token
+// with a plain `graph.stream` of the same story graph. Checkpointer: MemorySaver (same for every variant, so
+// the differences are the executor's). Delay 0, so CPU is the whole cost.
+//   Run: node --expose-gc --import tsx bench/micro/executor-overhead.ts
+// (--expose-gc lets each measurement start from a collected heap; without it, GC pauses landing at random make
+// differences under ~30 µs/token unreliable.)
+import { randomUUID } from "node:crypto";
+import { MemorySaver } from "@langchain/langgraph";
+import type { RunRecord } from "@runline/core";
+import { executeRun, PartialCollector, RunSettledHandler, WORKER_STREAM_MODES, type RunnableGraph } from "@runline/engine";
+import { compileStoryGraph, createChatModelFactory, CHAT_MODEL_CONTEXT_KEY } from "@runline/graphs";
+import { median } from "../lib/stats";
+import { storyInput } from "../lib/workload";
+
+const RUNS = 50; // concurrent, as in the Foundation scenario
+const TOKENS = 100;
+const REPEATS = 9;
+
+const graph = compileStoryGraph(new MemorySaver());
+const chatModels = createChatModelFactory({ provider: "story", story: { tokens: TOKENS, delayMs: 0 } });
+const pace = { story_tokens: TOKENS, story_token_delay_ms: 0 };
+
+/** A run record as the API would create it for `POST /threads/{tid}/runs/stream` with our body. */
+function runRecord(): RunRecord {
+  const id = randomUUID();
+  return {
+    run_id: id, thread_id: randomUUID(), tenant_id: "default", assistant_id: "fe096781-5601-53d2-b2f6-0d3403f7e9ca", graph_id: "story",
+    status: "running", metadata: {}, multitask_strategy: "enqueue", attempt: 1, error: null, cancel_action: null, cancel_requested_at: null,
+    partial: null, start_checkpoint_id: null, start_checkpoint_recorded: true, created_at: "", updated_at: "", started_at: null, finished_at: null,
+    kwargs: {
+      input: storyInput(), command: null, config: { configurable: pace }, context: null, stream_mode: ["values", "messages-tuple"],
+      stream_subgraphs: false, stream_resumable: false, on_disconnect: "continue", interrupt_before: null, interrupt_after: null, checkpoint: null,
+    },
+  } as unknown as RunRecord;
+}
+
+/** Skips per-token LLM events, which it does not use (the proposed one-line change). */
+class LlmIgnoringSettledHandler extends RunSettledHandler {
+  override ignoreLLM = true;
+  override ignoreCustomEvent = true;
+}
+
+type Variant = { name: string; run: () => Promise<number> };
+
+const encodeSink = () => ({ append: (_e: string, data: unknown) => (JSON.stringify(data), Promise.resolve()) });
+
+function executorVariant(name: string, opts: { callbacks?: "settled" | "settled-ignore-llm" }): Variant {
+  return {
+    name,
+    async run() {
+      const run = runRecord();
+      const callbacks =
+        opts.callbacks === "settled" ? [new RunSettledHandler(run.run_id)] : opts.callbacks === "settled-ignore-llm" ? [new LlmIgnoringSettledHandler(run.run_id)] : undefined;
+      let tokens = 0;
+      const sink = encodeSink();
+      await executeRun({
+        graph: graph as unknown as RunnableGraph,
+        run,
+        sink: { append: (e, d) => (e === "messages" && tokens++, sink.append(e, d)) },
+        signal: new AbortController().signal,
+        collector: new PartialCollector(),
+        context: { [CHAT_MODEL_CONTEXT_KEY]: chatModels },
+        callbacks,
+      });
+      return tokens;
+    },
+  };
+}
+
+function streamVariant(name: string, modes: readonly string[], withSignal: boolean): Variant {
+  return {
+    name,
+    async run() {
+      let tokens = 0;
+      const stream = await graph.stream(storyInput(), {
+        streamMode: [...modes] as never,
+        configurable: { thread_id: randomUUID(), ...pace },
+        ...(withSignal && { signal: new AbortController().signal }),
+      });
+      for await (const [mode] of stream as AsyncIterable<[string]>) if (mode === "messages") tokens++;
+      return tokens;
+    },
+  };
+}
+
+const variants: Variant[] = [
+  streamVariant("graph.stream, 2 modes (the baseline)", ["messages", "values"], false),
+  streamVariant("graph.stream, the worker's 4 modes", WORKER_STREAM_MODES, false),
+  streamVariant("graph.stream, 4 modes + abort signal", WORKER_STREAM_MODES, true),
+  executorVariant("executeRun, no callbacks (adds wire format + encode)", {}),
+  executorVariant("executeRun + RunSettledHandler (as the worker)", { callbacks: "settled" }),
+  executorVariant("executeRun + RunSettledHandler, ignoreLLM", { callbacks: "settled-ignore-llm" }),
+];
+
+async function cpuPerToken(v: Variant): Promise<number> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const start = process.cpuUsage();
+  const tokens = await Promise.all(Array.from({ length: RUNS }, () => v.run()));
+  const used = process.cpuUsage(start);
+  if (tokens.some((t) => t !== TOKENS)) throw new Error(`${v.name}: expected ${TOKENS} tokens per run, got ${tokens.join(",")}`);
+  return (used.user + used.system) / (RUNS * TOKENS);
+}
+
+async function main() {
+  for (const v of variants) await cpuPerToken(v); // warm-up every path
+  const results = new Map(variants.map((v) => [v.name, [] as number[]]));
+  for (let r = 0; r < REPEATS; r++) for (const v of variants) results.get(v.name)!.push(await cpuPerToken(v));
+  const base = median(results.get(variants[0]!.name)!);
+  console.log(`${RUNS} concurrent runs × ${TOKENS} tokens, delay 0, median of ${REPEATS}:`);
+  for (const [name, xs] of results) {
+    const us = median(xs);
+    console.log(`  ${name.padEnd(54)} ${us.toFixed(1).padStart(6)} µs CPU per token  (+${(us - base).toFixed(1)})`);
+  }
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
