@@ -41,7 +41,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(authenticate(deps.apiKeys));
   app.use(assistantsRoutes(deps.registry));
   app.use(threadsRoutes(deps.threads));
-  app.use(runsRoutes(deps.runs, deps.cancels, deps.heartbeatMs));
+  app.use(runsRoutes(deps.runs, deps.cancels, deps.threads, deps.heartbeatMs));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

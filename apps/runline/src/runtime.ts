@@ -75,7 +75,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     const hub = createJournalHub(redis, config.redisPrefix);
     const cancels = new CancelService({ runs, finisher, queue, redis, hub, redisPrefix: config.redisPrefix });
     const app = createApp({
-      threads: new ThreadsService(threads, registry),
+      threads: new ThreadsService({ pool, threads, runs, registry, checkpointer, cancels }),
       runs: new RunsService({ pool, threads, runs, registry, dispatcher, checkpointer, redis, hub, redisPrefix: config.redisPrefix, cancels }),
       cancels,
       registry,

@@ -74,6 +74,39 @@ export const RunCreateBody = z.object({
 });
 export type RunCreateBody = z.infer<typeof RunCreateBody>;
 
+/** PATCH /threads/{tid} */
+export const ThreadPatchBody = z.object({ metadata: JsonObject });
+
+export const THREAD_SORT_COLUMNS = ["thread_id", "status", "created_at", "updated_at"] as const;
+
+/** POST /threads/search */
+export const ThreadSearchBody = z.object({
+  metadata: JsonObject.nullable().optional(),
+  ids: z.array(Id).max(1000).nullable().optional(),
+  status: z.enum(THREAD_STATUSES).nullable().optional(),
+  values: z.null({ error: "filtering threads by values is not supported by this server" }).optional(),
+  limit: z.number().int().positive().max(1000).default(10),
+  offset: z.number().int().nonnegative().default(0),
+  sort_by: z.enum(THREAD_SORT_COLUMNS).default("created_at"),
+  sort_order: z.enum(["asc", "desc"]).default("desc"),
+});
+export type ThreadSearchBody = z.infer<typeof ThreadSearchBody>;
+
+/** POST /threads/count */
+export const ThreadCountBody = ThreadSearchBody.pick({ metadata: true, status: true, values: true });
+
+/** POST /threads/{tid}/state */
+export const StateUpdateBody = z.object({
+  values: z.unknown(),
+  as_node: z.string().min(1).optional(),
+  checkpoint_id: z.string().min(1).optional(),
+  checkpoint: CheckpointRef.nullable().optional(),
+});
+export type StateUpdateBody = z.infer<typeof StateUpdateBody>;
+
+/** POST /threads/{tid}/state/checkpoint */
+export const StateAtCheckpointBody = z.object({ checkpoint: CheckpointRef, subgraphs: z.boolean().optional() });
+
 /** POST /threads/{tid}/history */
 export const HistoryBody = z.object({
   limit: z.number().int().positive().max(1000).default(10),

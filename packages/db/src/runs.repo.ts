@@ -135,6 +135,15 @@ export class RunsRepo {
     return rowCount === 1;
   }
 
+  /** Deletes a finished run of the tenant's thread; false when missing, foreign or still active. */
+  async deleteFinished(tenantId: string, threadId: string, runId: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `DELETE FROM runs WHERE run_id = $1 AND thread_id = $2 AND tenant_id = $3 AND status NOT IN ('pending', 'running')`,
+      [runId, threadId, tenantId],
+    );
+    return rowCount === 1;
+  }
+
   /** Records a cancel request on an active run; false when the run is already terminal. */
   async requestCancel(runId: string, action: CancelAction): Promise<boolean> {
     const { rowCount } = await this.db.query(

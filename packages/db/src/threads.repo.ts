@@ -1,4 +1,18 @@
 import type { ThreadRecord, ThreadStatus } from "@runline/core";
+
+/** Filters of a thread search; all optional, combined with AND. */
+export interface ThreadFilter {
+  metadata?: Record<string, unknown> | null;
+  ids?: string[] | null;
+  status?: ThreadStatus | null;
+}
+
+export interface ThreadPage {
+  sortBy: "thread_id" | "status" | "created_at" | "updated_at";
+  sortOrder: "asc" | "desc";
+  limit: number;
+  offset: number;
+}
 import type { Queryable } from "./pool";
 
 const COLUMNS = "thread_id, tenant_id, status, metadata, config, created_at, updated_at";
@@ -28,6 +42,44 @@ export class ThreadsRepo {
   async get(tenantId: string, threadId: string, db: Queryable = this.db): Promise<ThreadRecord | null> {
     const { rows } = await db.query(`SELECT ${COLUMNS} FROM threads WHERE thread_id = $1 AND tenant_id = $2`, [threadId, tenantId]);
     return rows[0] ? toThread(rows[0]) : null;
+  }
+
+  /** The tenant's threads matching the filter (metadata by JSON containment), one page, and the total count. */
+  async search(tenantId: string, filter: ThreadFilter, page: ThreadPage): Promise<{ threads: ThreadRecord[]; total: number }> {
+    // sortBy/sortOrder come from a validated enum; they are never user text.
+    const { rows } = await this.db.query(
+      `SELECT ${COLUMNS}, count(*) OVER () AS total FROM threads
+       WHERE tenant_id = $1 AND ($2::jsonb IS NULL OR metadata @> $2::jsonb) AND ($3::text[] IS NULL OR thread_id = ANY($3))
+         AND ($4::text IS NULL OR status = $4)
+       ORDER BY ${page.sortBy} ${page.sortOrder === "asc" ? "ASC" : "DESC"}, thread_id LIMIT $5 OFFSET $6`,
+      [tenantId, filter.metadata ?? null, filter.ids ?? null, filter.status ?? null, page.limit, page.offset],
+    );
+    const total = rows[0] ? Number(rows[0].total) : await this.count(tenantId, filter);
+    return { threads: rows.map(toThread), total };
+  }
+
+  async count(tenantId: string, filter: ThreadFilter): Promise<number> {
+    const { rows } = await this.db.query(
+      `SELECT count(*)::int AS n FROM threads WHERE tenant_id = $1 AND ($2::jsonb IS NULL OR metadata @> $2::jsonb)
+         AND ($3::text[] IS NULL OR thread_id = ANY($3)) AND ($4::text IS NULL OR status = $4)`,
+      [tenantId, filter.metadata ?? null, filter.ids ?? null, filter.status ?? null],
+    );
+    return rows[0].n;
+  }
+
+  /** Merges keys into the tenant's thread metadata; null when missing or foreign. */
+  async patchMetadata(tenantId: string, threadId: string, patch: Record<string, unknown>): Promise<ThreadRecord | null> {
+    const { rows } = await this.db.query(
+      `UPDATE threads SET metadata = metadata || $3::jsonb, updated_at = now() WHERE thread_id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
+      [threadId, tenantId, patch],
+    );
+    return rows[0] ? toThread(rows[0]) : null;
+  }
+
+  /** Deletes the thread and (by cascade) its runs; false when missing or foreign. */
+  async delete(tenantId: string, threadId: string, db: Queryable = this.db): Promise<boolean> {
+    const { rowCount } = await db.query(`DELETE FROM threads WHERE thread_id = $1 AND tenant_id = $2`, [threadId, tenantId]);
+    return rowCount === 1;
   }
 
   /** Locks the thread row for the rest of the transaction: the serialisation point for runs on one thread. */

@@ -39,7 +39,18 @@ export class RunFinisher {
   ) {}
 
   async finish(runId: string, threadId: string, outcome: RunOutcome): Promise<boolean> {
-    const next = await withTransaction(this.pool, async (tx) => {
+    const committed = await this.commit(runId, threadId, outcome);
+    if (!committed) return false;
+    await this.announce(runId, threadId, outcome, committed.nextRunId);
+    return true;
+  }
+
+  /**
+   * The Postgres half: the run's status (compare-and-set), the thread's status, and the claim of the thread's
+   * next run, in one transaction. Null when the run was already terminal. Safe to retry.
+   */
+  async commit(runId: string, threadId: string, outcome: RunOutcome): Promise<{ nextRunId: string | null } | null> {
+    return withTransaction(this.pool, async (tx) => {
       await this.threads.lock(tx, threadId);
       const changed = await this.runs.finish(tx, runId, outcome.status, {
         error: outcome.error,
@@ -49,13 +60,15 @@ export class RunFinisher {
       if (!changed) return null;
       const stillActive = (await this.runs.listActive(tx, threadId)).length > 0;
       await this.threads.setStatus(tx, threadId, threadStatusAfter(outcome, stillActive));
-      return { runId: stillActive ? await this.dispatcher.claim(tx, threadId) : null };
+      return { nextRunId: stillActive ? await this.dispatcher.claim(tx, threadId) : null };
     });
-    if (!next) return false;
+  }
+
+  /** The Redis half, after `commit`: the journal's terminal event, then the thread's next run on the queue. */
+  async announce(runId: string, threadId: string, outcome: RunOutcome, nextRunId: string | null): Promise<void> {
     // The status is committed before the terminal event, so a client that saw `end` reads the final run.
     await this.journal.end(runId, { run_id: runId, status: outcome.status, error: outcome.error ?? null, partial: outcome.partial ?? null });
-    await this.dispatcher.enqueue(next.runId, threadId);
-    return true;
+    await this.dispatcher.enqueue(nextRunId, threadId);
   }
 }
 

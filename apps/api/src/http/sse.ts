@@ -10,9 +10,9 @@ export interface SseOptions {
   onClientGone?: () => void;
 }
 
-/** Frames one event the way the LangGraph server does (event, data, id). */
-export function formatSseFrame(entry: Pick<JournalEntry, "id" | "event" | "dataJson">): string {
-  return `event: ${entry.event}\ndata: ${entry.dataJson}\nid: ${entry.id}\n\n`;
+/** Frames one event the way the LangGraph server does (event, data, id). Without an id, `Last-Event-ID` is untouched. */
+export function formatSseFrame(entry: { id?: string; event: string; dataJson: string }): string {
+  return `event: ${entry.event}\ndata: ${entry.dataJson}${entry.id ? `\nid: ${entry.id}` : ""}\n\n`;
 }
 
 /**
@@ -53,7 +53,8 @@ export async function pipeSse(
     }
   } catch (err) {
     if (!controller.signal.aborted) {
-      res.write(formatSseFrame({ id: "0-0", event: "error", dataJson: JSON.stringify({ error: "StreamError", message: "stream interrupted" }) }));
+      // No id: the client's Last-Event-ID stays at the last real event, so a reconnect resumes from there.
+      res.write(formatSseFrame({ event: "error", dataJson: JSON.stringify({ error: "StreamError", message: "stream interrupted; reconnect with Last-Event-ID" }) }));
     }
   } finally {
     finished = true;

@@ -4,6 +4,8 @@ import { tenantOf } from "../http/auth";
 import { parse } from "../http/parse";
 import { normaliseLastEventId } from "@runline/journal";
 import { pipeSse } from "../http/sse";
+import { respondWhenDone } from "../http/wait-response";
+import type { ThreadsService } from "../services/threads.service";
 import type { CancelService } from "../services/cancel.service";
 import type { RunsService } from "../services/runs.service";
 import { cancelView, runView } from "../services/views";
@@ -19,7 +21,7 @@ function parseStreamModeParam(value: string | undefined): string[] | undefined {
   return value.split(",");
 }
 
-export function runsRoutes(runs: RunsService, cancels: CancelService, heartbeatMs: number): Router {
+export function runsRoutes(runs: RunsService, cancels: CancelService, threads: ThreadsService, heartbeatMs: number): Router {
   const router = Router();
 
   // A client that goes away from a run created with on_disconnect=cancel (what useStream's stop() relies on)
@@ -49,6 +51,36 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, heartbeatM
     const { threadId } = parse(ThreadParams, req.params);
     const run = await runs.create(tenantOf(res), threadId, parse(RunCreateBody, req.body));
     await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel");
+  });
+
+  router.post("/threads/:threadId/runs/wait", async (req, res) => {
+    const { threadId } = parse(ThreadParams, req.params);
+    const run = await runs.create(tenantOf(res), threadId, parse(RunCreateBody, req.body));
+    res.set("Content-Location", runPath(run));
+    const cancelOnGone = run.kwargs.on_disconnect === "cancel" ? cancelOnDisconnect(run, res) : undefined;
+    await respondWhenDone(req, res, 1000, async (signal) => (await runs.result(run, signal)) ?? "{}", cancelOnGone);
+  });
+
+  router.get("/threads/:threadId/runs/:runId/join", async (req, res) => {
+    const { threadId, runId } = parse(RunParams, req.params);
+    const query = parse(JoinStreamQuery, req.query);
+    const tenantId = tenantOf(res);
+    const run = await runs.get(tenantId, threadId, runId);
+    const cancelOnGone = query.cancel_on_disconnect ? cancelOnDisconnect(run, res) : undefined;
+    await respondWhenDone(
+      req,
+      res,
+      1000,
+      // A run whose journal expired (or that never produced values) answers with the thread's current values.
+      async (signal) => (await runs.result(run, signal)) ?? (await threads.getState(tenantId, threadId)).values,
+      cancelOnGone,
+    );
+  });
+
+  router.delete("/threads/:threadId/runs/:runId", async (req, res) => {
+    const { threadId, runId } = parse(RunParams, req.params);
+    await runs.delete(tenantOf(res), threadId, runId);
+    res.status(204).end();
   });
 
   router.get("/threads/:threadId/runs", async (req, res) => {

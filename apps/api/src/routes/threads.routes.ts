@@ -1,5 +1,14 @@
 import { Router } from "express";
-import { HistoryBody, ThreadCreateBody, ThreadParams } from "@runline/core";
+import {
+  HistoryBody,
+  StateAtCheckpointBody,
+  StateUpdateBody,
+  ThreadCountBody,
+  ThreadCreateBody,
+  ThreadParams,
+  ThreadPatchBody,
+  ThreadSearchBody,
+} from "@runline/core";
 import { tenantOf } from "../http/auth";
 import { parse } from "../http/parse";
 import type { ThreadsService } from "../services/threads.service";
@@ -13,6 +22,18 @@ export function threadsRoutes(threads: ThreadsService): Router {
     res.json(threadView(thread));
   });
 
+  router.post("/threads/search", async (req, res) => {
+    const body = parse(ThreadSearchBody, req.body);
+    const { threads: page, total } = await threads.search(tenantOf(res), body);
+    res.set("X-Pagination-Total", String(total));
+    if (body.offset + page.length < total) res.set("X-Pagination-Next", String(body.offset + page.length));
+    res.json(page.map((t) => threadView(t)));
+  });
+
+  router.post("/threads/count", async (req, res) => {
+    res.json(await threads.count(tenantOf(res), parse(ThreadCountBody, req.body)));
+  });
+
   router.get("/threads/:threadId", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);
     const thread = await threads.get(tenantOf(res), threadId);
@@ -20,14 +41,35 @@ export function threadsRoutes(threads: ThreadsService): Router {
     res.json(threadView(thread, state.values));
   });
 
+  router.patch("/threads/:threadId", async (req, res) => {
+    const { threadId } = parse(ThreadParams, req.params);
+    res.json(threadView(await threads.patch(tenantOf(res), threadId, parse(ThreadPatchBody, req.body).metadata)));
+  });
+
+  router.delete("/threads/:threadId", async (req, res) => {
+    const { threadId } = parse(ThreadParams, req.params);
+    await threads.delete(tenantOf(res), threadId);
+    res.status(204).end();
+  });
+
   router.get("/threads/:threadId/state", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);
     res.json(await threads.getState(tenantOf(res), threadId));
   });
 
+  router.post("/threads/:threadId/state", async (req, res) => {
+    const { threadId } = parse(ThreadParams, req.params);
+    res.json(await threads.updateState(tenantOf(res), threadId, parse(StateUpdateBody, req.body)));
+  });
+
+  router.post("/threads/:threadId/state/checkpoint", async (req, res) => {
+    const { threadId } = parse(ThreadParams, req.params);
+    res.json(await threads.getState(tenantOf(res), threadId, parse(StateAtCheckpointBody, req.body).checkpoint));
+  });
+
   router.get("/threads/:threadId/state/:checkpointId", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);
-    res.json(await threads.getState(tenantOf(res), threadId, String(req.params.checkpointId)));
+    res.json(await threads.getState(tenantOf(res), threadId, { checkpoint_id: String(req.params.checkpointId) }));
   });
 
   router.post("/threads/:threadId/history", async (req, res) => {

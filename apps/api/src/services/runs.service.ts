@@ -106,6 +106,29 @@ export class RunsService {
     });
   }
 
+  /**
+   * Waits for the run to end and returns what `/runs/wait` and `/join` answer: the run's last `values` event
+   * (as stored JSON), or `{__error__}` when it failed, or null when it produced no values.
+   */
+  async result(run: RunRecord, signal: AbortSignal): Promise<string | null> {
+    let lastValues: string | null = null;
+    let error: string | null = null;
+    for await (const entry of this.subscribe(run, undefined, signal)) {
+      if (entry.event === "values") lastValues = entry.dataJson;
+      else if (entry.event === "error") error = entry.dataJson;
+    }
+    return error ? `{"__error__":${error}}` : lastValues;
+  }
+
+  /** Deletes a finished run (204); an active one must be cancelled first (409). */
+  async delete(tenantId: string, threadId: string, runId: string): Promise<void> {
+    const run = await this.get(tenantId, threadId, runId);
+    if (!isTerminalRunStatus(run.status)) {
+      throw new ConflictError("THREAD_BUSY", `Run ${runId} is ${run.status}; cancel it before deleting it`);
+    }
+    await this.deps.runs.deleteFinished(tenantId, threadId, runId);
+  }
+
   private async assertCheckpointExists(tenantId: string, threadId: string, checkpoint: { checkpoint_id: string; checkpoint_ns?: string }) {
     if (!(await this.deps.threads.get(tenantId, threadId))) return; // the transaction below answers 404 (or creates the thread)
     const tuple = await this.deps.checkpointer.getTuple({

@@ -1,37 +1,109 @@
-import { ConflictError, NotFoundError, newThreadId, type HistoryBody, type ThreadCreateBody, type ThreadRecord } from "@runline/core";
-import type { ThreadsRepo } from "@runline/db";
+import type { Pool } from "pg";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  newThreadId,
+  type HistoryBody,
+  type StateUpdateBody,
+  type ThreadCreateBody,
+  type ThreadRecord,
+  type ThreadSearchBody,
+} from "@runline/core";
+import { withTransaction, type RunsRepo, type ThreadFilter, type ThreadsRepo } from "@runline/db";
 import { emptyThreadState, toThreadState, type GraphRegistry, type ThreadStateView } from "@runline/engine";
+import type { CancelService } from "./cancel.service";
+
+export interface ThreadsServiceDeps {
+  pool: Pool;
+  threads: ThreadsRepo;
+  runs: RunsRepo;
+  registry: GraphRegistry;
+  checkpointer: BaseCheckpointSaver;
+  cancels: CancelService;
+}
+
+const root = (threadId: string, checkpointId?: string, ns = "") => ({
+  configurable: { thread_id: threadId, checkpoint_ns: ns, ...(checkpointId ? { checkpoint_id: checkpointId } : {}) },
+});
 
 /** Threads and their LangGraph state, scoped to a tenant. */
 export class ThreadsService {
-  constructor(private readonly threads: ThreadsRepo, private readonly registry: GraphRegistry) {}
+  constructor(private readonly deps: ThreadsServiceDeps) {}
 
   async create(tenantId: string, body: ThreadCreateBody): Promise<ThreadRecord> {
     const threadId = body.thread_id ?? newThreadId();
-    const created = await this.threads.insert(tenantId, threadId, body.metadata ?? {});
+    const created = await this.deps.threads.insert(tenantId, threadId, body.metadata ?? {});
     if (created) return created;
-    const existing = body.if_exists === "do_nothing" ? await this.threads.get(tenantId, threadId) : null;
+    const existing = body.if_exists === "do_nothing" ? await this.deps.threads.get(tenantId, threadId) : null;
     if (existing) return existing;
     throw new ConflictError("THREAD_EXISTS", `Thread ${threadId} already exists`);
   }
 
   /** The thread, or 404 (missing and foreign look the same). */
   async get(tenantId: string, threadId: string): Promise<ThreadRecord> {
-    const thread = await this.threads.get(tenantId, threadId);
+    const thread = await this.deps.threads.get(tenantId, threadId);
     if (!thread) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
     return thread;
   }
 
-  async getState(tenantId: string, threadId: string, checkpointId?: string): Promise<ThreadStateView> {
+  search(tenantId: string, body: ThreadSearchBody) {
+    return this.deps.threads.search(tenantId, filterOf(body), { sortBy: body.sort_by, sortOrder: body.sort_order, limit: body.limit, offset: body.offset });
+  }
+
+  count(tenantId: string, body: Pick<ThreadSearchBody, "metadata" | "status">): Promise<number> {
+    return this.deps.threads.count(tenantId, filterOf(body));
+  }
+
+  async patch(tenantId: string, threadId: string, metadata: Record<string, unknown>): Promise<ThreadRecord> {
+    const thread = await this.deps.threads.patchMetadata(tenantId, threadId, metadata);
+    if (!thread) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+    return thread;
+  }
+
+  /** Deletes the thread, its runs and its checkpoints. Active runs are cancelled first (their partials go too). */
+  async delete(tenantId: string, threadId: string): Promise<void> {
+    const thread = await this.get(tenantId, threadId);
+    for (const run of await this.deps.runs.listActive(this.deps.pool, thread.thread_id)) {
+      await this.deps.cancels.cancelRun(run, { wait: true, action: "interrupt" });
+    }
+    if (!(await this.deps.threads.delete(tenantId, threadId))) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+    await this.deps.checkpointer.deleteThread(threadId);
+  }
+
+  async getState(tenantId: string, threadId: string, checkpoint?: { checkpoint_id: string; checkpoint_ns?: string }): Promise<ThreadStateView> {
     const thread = await this.get(tenantId, threadId);
     const graph = await this.graphOf(thread);
-    if (!graph) return emptyThreadState();
-    const snapshot = await graph.getState({ configurable: { thread_id: threadId, checkpoint_ns: "", ...(checkpointId ? { checkpoint_id: checkpointId } : {}) } });
-    const state = toThreadState(snapshot);
-    if (checkpointId && state.checkpoint_id !== checkpointId) {
-      throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpointId} not found in thread ${threadId}`);
+    if (!graph) {
+      if (checkpoint) throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpoint.checkpoint_id} not found in thread ${threadId}`);
+      return emptyThreadState();
     }
-    return state;
+    const config = root(threadId, checkpoint?.checkpoint_id, checkpoint?.checkpoint_ns);
+    // LangGraph answers an unknown checkpoint id with an empty snapshot under that id: ask the saver instead.
+    if (checkpoint && !(await this.deps.checkpointer.getTuple(config))) {
+      throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpoint.checkpoint_id} not found in thread ${threadId}`);
+    }
+    return toThreadState(await graph.getState(config));
+  }
+
+  /**
+   * `updateState` on the head or on a given checkpoint (a fork). Refused while a run is pending or running: two
+   * writers on one thread silently fork it. The thread row stays locked meanwhile, so no run can start.
+   */
+  async updateState(tenantId: string, threadId: string, body: StateUpdateBody) {
+    const thread = await this.get(tenantId, threadId);
+    const graph = await this.graphOf(thread);
+    if (!graph) throw new AppError("VALIDATION_FAILED", `Thread ${threadId} has no graph yet: start a run on it first`, { status: 400 });
+    const checkpointId = body.checkpoint?.checkpoint_id ?? body.checkpoint_id;
+    return withTransaction(this.deps.pool, async (tx) => {
+      await this.deps.threads.lock(tx, threadId);
+      const active = await this.deps.runs.listActive(tx, threadId);
+      if (active.length) throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}`);
+      if (checkpointId) await this.getState(tenantId, threadId, { checkpoint_id: checkpointId, checkpoint_ns: body.checkpoint?.checkpoint_ns });
+      const written = await graph.updateState(root(threadId, checkpointId, body.checkpoint?.checkpoint_ns ?? ""), body.values, body.as_node);
+      return { checkpoint: { ...written.configurable, checkpoint_map: null } };
+    });
   }
 
   /** Checkpoints of every branch, newest first (what the SDK's branch tree is built from). */
@@ -41,8 +113,7 @@ export class ThreadsService {
     if (!graph) return [];
     const before = typeof body.before === "string" ? body.before : body.before?.configurable?.checkpoint_id;
     const states: ThreadStateView[] = [];
-    const config = { configurable: { thread_id: threadId, checkpoint_ns: body.checkpoint?.checkpoint_ns ?? "" } };
-    for await (const snapshot of graph.getStateHistory(config, {
+    for await (const snapshot of graph.getStateHistory(root(threadId, undefined, body.checkpoint?.checkpoint_ns ?? ""), {
       limit: body.limit,
       ...(before ? { before: { configurable: { checkpoint_id: before } } } : {}),
       ...(body.metadata ? { filter: body.metadata } : {}),
@@ -54,6 +125,10 @@ export class ThreadsService {
 
   private async graphOf(thread: ThreadRecord) {
     const graphId = thread.metadata.graph_id;
-    return typeof graphId === "string" && this.registry.entries().some((e) => e.graphId === graphId) ? this.registry.get(graphId) : null;
+    return typeof graphId === "string" && this.deps.registry.entries().some((e) => e.graphId === graphId) ? this.deps.registry.get(graphId) : null;
   }
+}
+
+function filterOf(body: Pick<ThreadSearchBody, "metadata" | "status"> & { ids?: string[] | null }): ThreadFilter {
+  return { metadata: body.metadata, ids: body.ids, status: body.status };
 }

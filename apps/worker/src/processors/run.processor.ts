@@ -35,7 +35,9 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       const { run, takeover } = claimed;
       if (run.cancel_requested_at) controller.abort(new RunStoppedError(run.cancel_action ?? "interrupt", "cancel"));
       const outcome = await runClaimed(deps, run, takeover, controller.signal);
-      await deps.finisher.finish(run.run_id, run.thread_id, outcome);
+      // A run left `running` with no job would block its thread forever: insist on recording the end.
+      const committed = await withRetries(() => deps.finisher.commit(run.run_id, run.thread_id, outcome));
+      if (committed) await deps.finisher.announce(run.run_id, run.thread_id, outcome, committed.nextRunId);
       return { runId, status: outcome.status };
     } finally {
       if (timer) clearTimeout(timer);
@@ -58,4 +60,16 @@ async function claimRun(runs: RunsRepo, runId: string): Promise<{ run: RunRecord
   if (started) return { run: started, takeover: false };
   const retried = await runs.markRetried(runId);
   return retried ? { run: retried, takeover: true } : null;
+}
+
+/** Retries a short operation through a brief Postgres or Redis blip (100 ms, 400 ms, 1.6 s apart). */
+async function withRetries<T>(operation: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1)));
+    }
+  }
 }
