@@ -99,7 +99,7 @@ describe("the official LangGraph SDK Client against Runline", () => {
     await client.runs.wait(thread.thread_id, "story", { input: input("two"), config: { configurable: { story_tokens: 4, story_token_delay_ms: 0 } } });
     const forked = (await client.runs.wait(thread.thread_id, "story", {
       input: input("fork"),
-      checkpointId: afterOne.checkpoint.checkpoint_id,
+      checkpointId: afterOne.checkpoint.checkpoint_id!,
       config: { configurable: { story_tokens: 4, story_token_delay_ms: 0 } },
     })) as any;
     expect(forked.messages.map((m: any) => m.content).slice(0, 3)).toEqual(["one", expect.any(String), "fork"]);

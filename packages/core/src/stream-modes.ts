@@ -1,13 +1,20 @@
 /**
  * Stream modes a client may ask for, and the journal event each one selects. The worker always journals
- * `values`, `messages` (tuples) and `updates` and `custom`; a subscriber only sees the modes its run asked for.
+ * `values`, `messages` (tuples), `updates` and `custom`, plus the on-demand modes its run asked for; a
+ * subscriber only sees the modes its run (or its join) asked for.
  */
 export const STREAM_MODE_EVENTS = {
   values: "values",
   "messages-tuple": "messages",
   updates: "updates",
   custom: "custom",
+  debug: "debug",
+  tasks: "tasks",
+  checkpoints: "checkpoints",
 } as const;
+
+/** Modes the worker adds to its LangGraph stream only when a run asks for them (they cost a little per step). */
+export const ON_DEMAND_STREAM_MODES = ["debug", "tasks", "checkpoints"] as const;
 
 export type StreamMode = keyof typeof STREAM_MODE_EVENTS;
 export const SUPPORTED_STREAM_MODES = Object.keys(STREAM_MODE_EVENTS) as StreamMode[];

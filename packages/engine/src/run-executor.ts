@@ -1,5 +1,5 @@
 import { Command } from "@langchain/langgraph";
-import type { RunRecord } from "@runline/core";
+import { ON_DEMAND_STREAM_MODES, type RunRecord } from "@runline/core";
 import type { RunnableGraph } from "./graph-registry";
 import type { PartialCollector } from "./partial-collector";
 import { metadataToWire, toWire } from "./wire-format";
@@ -64,7 +64,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const stream = await graph.stream(buildInput(run), {
     ...config,
     context: { ...(run.kwargs.context ?? {}), ...options.context },
-    streamMode: [...WORKER_STREAM_MODES],
+    streamMode: [...WORKER_STREAM_MODES, ...ON_DEMAND_STREAM_MODES.filter((mode) => run.kwargs.stream_mode.includes(mode))],
     subgraphs: run.kwargs.stream_subgraphs,
     interruptBefore: run.kwargs.interrupt_before ?? undefined,
     interruptAfter: run.kwargs.interrupt_after ?? undefined,
