@@ -60,6 +60,10 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
         checkpointer,
         chatModels: createChatModelFactory(config.model),
         cancels,
+        deleteThread: async (threadId) => {
+          await threads.deleteById(threadId);
+          await checkpointer.deleteThread(threadId);
+        },
         runTimeoutMs: config.runTimeoutMs,
       },
       { concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs },

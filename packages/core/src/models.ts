@@ -24,6 +24,8 @@ export interface RunKwargs {
   interrupt_before: string[] | "*" | null;
   interrupt_after: string[] | "*" | null;
   checkpoint: { checkpoint_id: string; checkpoint_ns?: string } | null;
+  /** A stateless run (`POST /runs/…`) with `on_completion: "delete"`: its thread goes when the run ends. */
+  temporary?: boolean;
 }
 
 /** What a cancel left behind: where the partial output was saved (Runline's addition to the run). */

@@ -116,6 +116,17 @@ export const HistoryBody = z.object({
 });
 export type HistoryBody = z.infer<typeof HistoryBody>;
 
+/** POST /runs/cancel */
+export const CancelManyBody = z
+  .object({
+    thread_id: Id.optional(),
+    run_ids: z.array(Id).max(1000).optional(),
+    status: z.enum(["pending", "running", "all"]).optional(),
+  })
+  .refine((b) => !(b.status && (b.thread_id || b.run_ids)), { message: "status cannot be combined with thread_id or run_ids", path: ["status"] })
+  .refine((b) => b.status || b.thread_id || b.run_ids, { message: "give thread_id, run_ids or status", path: ["thread_id"] });
+export type CancelManyBody = z.infer<typeof CancelManyBody>;
+
 /** GET /threads/{tid}/runs */
 export const ListRunsQuery = z.object({
   limit: z.coerce.number().int().positive().max(1000).default(10),
@@ -133,6 +144,9 @@ export const JoinStreamQuery = z.object({
   cancel_on_disconnect: QueryBool.optional(),
   stream_mode: z.string().optional(),
 });
+
+/** POST /runs/cancel?action= */
+export const CancelManyQuery = z.object({ action: z.enum(CANCEL_ACTIONS).default("interrupt") });
 
 /** POST /threads/{tid}/runs/{rid}/cancel */
 export const CancelQuery = z.object({

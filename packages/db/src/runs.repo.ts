@@ -71,6 +71,17 @@ export class RunsRepo {
     return rows.map(toRun);
   }
 
+  /** The tenant's active runs matching a cancel-many request. */
+  async listActiveForTenant(tenantId: string, filter: { threadId?: string; runIds?: string[]; status?: "pending" | "running" | "all" }): Promise<RunRecord[]> {
+    const statuses = !filter.status || filter.status === "all" ? ["pending", "running"] : [filter.status];
+    const { rows } = await this.db.query(
+      `SELECT ${COLUMNS} FROM runs WHERE tenant_id = $1 AND status = ANY($2::text[])
+         AND ($3::text IS NULL OR thread_id = $3) AND ($4::text[] IS NULL OR run_id = ANY($4)) ORDER BY created_at, run_id`,
+      [tenantId, statuses, filter.threadId ?? null, filter.runIds ?? null],
+    );
+    return rows.map(toRun);
+  }
+
   /**
    * Picks the run that should go to the queue next on this thread, or null when one is already in flight
    * (running, or dispatched and waiting for a worker). Call with the thread row locked.

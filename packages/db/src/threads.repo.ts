@@ -82,6 +82,11 @@ export class ThreadsRepo {
     return rowCount === 1;
   }
 
+  /** Unscoped delete for the worker (a stateless run's own thread). */
+  async deleteById(threadId: string): Promise<void> {
+    await this.db.query(`DELETE FROM threads WHERE thread_id = $1`, [threadId]);
+  }
+
   /** Locks the thread row for the rest of the transaction: the serialisation point for runs on one thread. */
   async lock(db: Queryable, threadId: string): Promise<ThreadRecord | null> {
     const { rows } = await db.query(`SELECT ${COLUMNS} FROM threads WHERE thread_id = $1 FOR UPDATE`, [threadId]);

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from "express";
-import { CancelQuery, JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, type RunRecord } from "@runline/core";
+import { CancelManyBody, CancelManyQuery, CancelQuery, JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, type RunRecord } from "@runline/core";
 import { tenantOf } from "../http/auth";
 import { parse } from "../http/parse";
 import { normaliseLastEventId } from "@runline/journal";
@@ -51,6 +51,31 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
     const { threadId } = parse(ThreadParams, req.params);
     const run = await runs.create(tenantOf(res), threadId, parse(RunCreateBody, req.body));
     await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel");
+  });
+
+  // Stateless runs: each gets a thread of its own, deleted when it ends unless on_completion=keep.
+  router.post("/runs", async (req, res) => {
+    const run = await runs.createStateless(tenantOf(res), parse(RunCreateBody, req.body));
+    res.set("Content-Location", runPath(run)).json(runView(run));
+  });
+
+  router.post("/runs/stream", async (req, res) => {
+    const run = await runs.createStateless(tenantOf(res), parse(RunCreateBody, req.body));
+    await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel");
+  });
+
+  router.post("/runs/wait", async (req, res) => {
+    const run = await runs.createStateless(tenantOf(res), parse(RunCreateBody, req.body));
+    res.set("Content-Location", runPath(run));
+    const cancelOnGone = run.kwargs.on_disconnect === "cancel" ? cancelOnDisconnect(run, res) : undefined;
+    await respondWhenDone(req, res, 1000, async (signal) => (await runs.result(run, signal)) ?? "{}", cancelOnGone);
+  });
+
+  router.post("/runs/cancel", async (req, res) => {
+    const body = parse(CancelManyBody, req.body);
+    const { action } = parse(CancelManyQuery, req.query);
+    await cancels.cancelMany(tenantOf(res), { threadId: body.thread_id, runIds: body.run_ids, status: body.status }, action);
+    res.status(204).end();
   });
 
   router.post("/threads/:threadId/runs/wait", async (req, res) => {

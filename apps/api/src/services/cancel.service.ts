@@ -44,6 +44,13 @@ export class CancelService {
     return this.cancelRun(run, options);
   }
 
+  /** `POST /runs/cancel`: every matching active run of the tenant, without waiting. */
+  async cancelMany(tenantId: string, filter: { threadId?: string; runIds?: string[]; status?: "pending" | "running" | "all" }, action: CancelAction): Promise<number> {
+    const runs = await this.deps.runs.listActiveForTenant(tenantId, filter);
+    for (const run of runs) await this.cancelRun(run, { wait: false, action });
+    return runs.length;
+  }
+
   async cancelRun(run: RunRecord, { wait, action }: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
     const { runs, finisher, queue, redis, redisPrefix } = this.deps;
     if (isTerminalRunStatus(run.status) || !(await runs.requestCancel(run.run_id, action))) {

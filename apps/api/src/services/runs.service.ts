@@ -6,6 +6,7 @@ import {
   NotFoundError,
   isTerminalRunStatus,
   newRunId,
+  newThreadId,
   type RunKwargs,
   type RunRecord,
   type RunCreateBody,
@@ -34,11 +35,21 @@ export interface RunsServiceDeps {
 export class RunsService {
   constructor(private readonly deps: RunsServiceDeps) {}
 
-  async create(tenantId: string, threadId: string, body: RunCreateBody): Promise<RunRecord> {
+  /**
+   * A stateless run (`POST /runs/…`): a new thread of its own, deleted when the run ends unless
+   * `on_completion: "keep"`.
+   */
+  async createStateless(tenantId: string, body: RunCreateBody): Promise<RunRecord> {
+    const threadId = newThreadId();
+    await this.deps.threads.insert(tenantId, threadId, { runline_stateless: true });
+    return this.create(tenantId, threadId, body, { temporary: (body.on_completion ?? "delete") === "delete" });
+  }
+
+  async create(tenantId: string, threadId: string, body: RunCreateBody, options: { temporary?: boolean } = {}): Promise<RunRecord> {
     const { registry, threads, runs } = this.deps;
     rejectUnsupported(body);
     const graph = registry.resolveAssistant(body.assistant_id);
-    const kwargs = toKwargs(body);
+    const kwargs = { ...toKwargs(body), ...(options.temporary ? { temporary: true } : {}) };
     const strategy = body.multitask_strategy ?? "enqueue";
     if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint);
     const stamp = { graph_id: graph.graphId, assistant_id: graph.assistantId };

@@ -16,6 +16,8 @@ export interface RunProcessorDeps {
   checkpointer: BaseCheckpointSaver;
   chatModels: ChatModelFactory;
   cancels: CancelListener;
+  /** Deletes a thread with its runs and checkpoints (a stateless run's thread, once the run ended). */
+  deleteThread(threadId: string): Promise<void>;
   /** Longest a run may take (0 = no limit). */
   runTimeoutMs: number;
   /** Longest to wait for LangGraph to report its writes settled after an abort. @defaultValue 5000 */
