@@ -64,4 +64,18 @@ describe("a run that arrives while another is active", () => {
     const humans = state.values.messages.filter((m: any) => m.type === "human").map((m: any) => m.content).sort();
     expect(humans).toEqual(Array.from({ length: 6 }, (_, i) => `msg ${i}`));
   });
+
+  it("after_seconds delays the start; a delayed run can be cancelled before it starts", async () => {
+    const threadId = (await t.api.post("/threads", {})).body.thread_id;
+    const delayed = (await t.api.post(`/threads/${threadId}/runs`, { assistant_id: "story", input: userInput("later"), after_seconds: 0.5 })).body;
+    await collectSse(`${t.url}/threads/${threadId}/runs/${delayed.run_id}/stream`);
+    const run = (await t.api.get(`/threads/${threadId}/runs/${delayed.run_id}`)).body;
+    expect(run.status).toBe("success");
+    expect(Date.parse(run.started_at) - Date.parse(run.created_at)).toBeGreaterThanOrEqual(500);
+
+    const never = (await t.api.post(`/threads/${threadId}/runs`, { assistant_id: "story", input: userInput("never"), after_seconds: 30 })).body;
+    const cancelled = await t.api.post(`/threads/${threadId}/runs/${never.run_id}/cancel?wait=1`);
+    expect(cancelled.body).toMatchObject({ outcome: "cancelled", status: "interrupted", partial: { token_count: 0 } });
+    expect((await t.api.get(`/threads/${threadId}`)).body.status).toBe("idle");
+  });
 });

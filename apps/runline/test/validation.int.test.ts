@@ -29,7 +29,8 @@ describe("bad input gets a clear 4xx and changes nothing", () => {
     await expectClientError(await t.api.post(path, { assistant_id: "story", stream_mode: ["bogus"] }), 422, /stream_mode/);
     await expectClientError(await t.api.post(path, { assistant_id: "story", multitask_strategy: "sometimes" }), 422, /multitask_strategy/);
     await expectClientError(await t.api.post(path, { assistant_id: "story", config: { recursion_limit: -1 } }), 422, /recursion_limit/);
-    await expectClientError(await t.api.post(path, { assistant_id: "story", after_seconds: 5 }), 422, /after_seconds/);
+    await expectClientError(await t.api.post(path, { assistant_id: "story", webhook: "http://127.0.0.1:9/hook" }), 422, /webhook/);
+    await expectClientError(await t.api.post(path, { assistant_id: "story", after_seconds: -1 }), 422, /after_seconds/);
     await expectClientError(await t.api.post(path, { assistant_id: "no-such-graph" }), 404);
     await expectClientError(await t.api.post(`${path}/stream`, { assistant_id: "story", stream_mode: 7 }), 422, /stream_mode/);
     await expectClientError(await t.api.post(`/threads/missing-thread/runs`, { assistant_id: "story" }), 404);

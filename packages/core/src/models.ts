@@ -26,6 +26,8 @@ export interface RunKwargs {
   checkpoint: { checkpoint_id: string; checkpoint_ns?: string } | null;
   /** A stateless run (`POST /runs/…`) with `on_completion: "delete"`: its thread goes when the run ends. */
   temporary?: boolean;
+  /** Start no sooner than this many seconds after creation. */
+  after_seconds?: number;
 }
 
 /** What a cancel left behind: where the partial output was saved (Runline's addition to the run). */

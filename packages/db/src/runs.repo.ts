@@ -19,6 +19,12 @@ function toRun(row: Record<string, unknown>): RunRecord {
   };
 }
 
+/** A run claimed for the queue, and how long it must wait there (`after_seconds`). */
+export interface Dispatch {
+  runId: string;
+  delayMs: number;
+}
+
 export type NewRun = Pick<
   RunRecord,
   "run_id" | "thread_id" | "tenant_id" | "assistant_id" | "graph_id" | "metadata" | "multitask_strategy" | "kwargs"
@@ -86,16 +92,18 @@ export class RunsRepo {
    * Picks the run that should go to the queue next on this thread, or null when one is already in flight
    * (running, or dispatched and waiting for a worker). Call with the thread row locked.
    */
-  async claimNextForDispatch(db: Queryable, threadId: string): Promise<string | null> {
-    const { rows } = await db.query<{ run_id: string; in_flight: boolean }>(
-      `SELECT run_id, (status = 'running' OR dispatched_at IS NOT NULL) AS in_flight FROM runs
+  async claimNextForDispatch(db: Queryable, threadId: string): Promise<Dispatch | null> {
+    const { rows } = await db.query<{ run_id: string; in_flight: boolean; delay_ms: number }>(
+      `SELECT run_id, (status = 'running' OR dispatched_at IS NOT NULL) AS in_flight,
+         greatest(0, extract(epoch FROM created_at + make_interval(secs => coalesce((kwargs->>'after_seconds')::float8, 0)) - clock_timestamp()) * 1000)::float8 AS delay_ms
+       FROM runs
        WHERE thread_id = $1 AND status IN ('pending', 'running')
        ORDER BY (status = 'running' OR dispatched_at IS NOT NULL) DESC, created_at, run_id LIMIT 1`,
       [threadId],
     );
     if (!rows[0] || rows[0].in_flight) return null;
     await db.query(`UPDATE runs SET dispatched_at = clock_timestamp() WHERE run_id = $1`, [rows[0].run_id]);
-    return rows[0].run_id;
+    return { runId: rows[0].run_id, delayMs: Math.round(rows[0].delay_ms) };
   }
 
   /** Undoes a dispatch whose queue write failed, so the next dispatch tries again. */

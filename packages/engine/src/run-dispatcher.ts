@@ -1,5 +1,5 @@
 import type { Pool } from "pg";
-import { withTransaction, type Queryable, type RunsRepo, type ThreadsRepo } from "@runline/db";
+import { withTransaction, type Dispatch, type Queryable, type RunsRepo, type ThreadsRepo } from "@runline/db";
 import type { RunQueue } from "@runline/queue";
 
 /**
@@ -17,28 +17,28 @@ export class RunDispatcher {
   ) {}
 
   /** Claims the thread's next run for the queue. Call inside a transaction that holds the thread row lock. */
-  claim(tx: Queryable, threadId: string): Promise<string | null> {
+  claim(tx: Queryable, threadId: string): Promise<Dispatch | null> {
     return this.runs.claimNextForDispatch(tx, threadId);
   }
 
   /** Puts a claimed run on the queue (after the claim committed); a failed write is undone so it can be retried. */
-  async enqueue(runId: string | null, threadId: string): Promise<void> {
-    if (!runId) return;
+  async enqueue(dispatch: Dispatch | null, threadId: string): Promise<void> {
+    if (!dispatch) return;
     try {
-      await this.queue.enqueue({ runId, threadId });
+      await this.queue.enqueue({ runId: dispatch.runId, threadId }, dispatch.delayMs);
     } catch (err) {
-      await this.runs.undoDispatch(runId);
+      await this.runs.undoDispatch(dispatch.runId);
       throw err;
     }
   }
 
   /** Claims and enqueues in one go, for callers without a transaction of their own. */
   async dispatchNext(threadId: string): Promise<string | null> {
-    const runId = await withTransaction(this.pool, async (tx) => {
+    const dispatch = await withTransaction(this.pool, async (tx) => {
       await this.threads.lock(tx, threadId);
       return this.claim(tx, threadId);
     });
-    await this.enqueue(runId, threadId);
-    return runId;
+    await this.enqueue(dispatch, threadId);
+    return dispatch?.runId ?? null;
   }
 }

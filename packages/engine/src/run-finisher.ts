@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import type { RunPartial, TerminalRunStatus, ThreadStatus } from "@runline/core";
-import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
+import { withTransaction, type Dispatch, type RunsRepo, type ThreadsRepo } from "@runline/db";
 import type { RunDispatcher } from "./run-dispatcher";
 
 export interface RunOutcome {
@@ -41,7 +41,7 @@ export class RunFinisher {
   async finish(runId: string, threadId: string, outcome: RunOutcome): Promise<boolean> {
     const committed = await this.commit(runId, threadId, outcome);
     if (!committed) return false;
-    await this.announce(runId, threadId, outcome, committed.nextRunId);
+    await this.announce(runId, threadId, outcome, committed.next);
     return true;
   }
 
@@ -49,7 +49,7 @@ export class RunFinisher {
    * The Postgres half: the run's status (compare-and-set), the thread's status, and the claim of the thread's
    * next run, in one transaction. Null when the run was already terminal. Safe to retry.
    */
-  async commit(runId: string, threadId: string, outcome: RunOutcome): Promise<{ nextRunId: string | null } | null> {
+  async commit(runId: string, threadId: string, outcome: RunOutcome): Promise<{ next: Dispatch | null } | null> {
     return withTransaction(this.pool, async (tx) => {
       await this.threads.lock(tx, threadId);
       const changed = await this.runs.finish(tx, runId, outcome.status, {
@@ -60,15 +60,15 @@ export class RunFinisher {
       if (!changed) return null;
       const stillActive = (await this.runs.listActive(tx, threadId)).length > 0;
       await this.threads.setStatus(tx, threadId, threadStatusAfter(outcome, stillActive));
-      return { nextRunId: stillActive ? await this.dispatcher.claim(tx, threadId) : null };
+      return { next: stillActive ? await this.dispatcher.claim(tx, threadId) : null };
     });
   }
 
   /** The Redis half, after `commit`: the journal's terminal event, then the thread's next run on the queue. */
-  async announce(runId: string, threadId: string, outcome: RunOutcome, nextRunId: string | null): Promise<void> {
+  async announce(runId: string, threadId: string, outcome: RunOutcome, next: Dispatch | null): Promise<void> {
     // The status is committed before the terminal event, so a client that saw `end` reads the final run.
     await this.journal.end(runId, { run_id: runId, status: outcome.status, error: outcome.error ?? null, partial: outcome.partial ?? null });
-    await this.dispatcher.enqueue(nextRunId, threadId);
+    await this.dispatcher.enqueue(next, threadId);
   }
 }
 

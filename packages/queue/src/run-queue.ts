@@ -13,7 +13,7 @@ export type RunJob = Job<RunJobPayload, unknown, typeof RUN_JOB_NAME>;
 export interface RunQueue {
   queue: Queue<RunJobPayload, unknown, typeof RUN_JOB_NAME>;
   /** Adds the run's job; adding the same run twice is a no-op (the job id is the run id). */
-  enqueue(payload: RunJobPayload): Promise<void>;
+  enqueue(payload: RunJobPayload, delayMs?: number): Promise<void>;
   /** Removes a job that no worker holds yet; true when it was removed. */
   removeWaiting(runId: string): Promise<boolean>;
   close(): Promise<void>;
@@ -33,9 +33,9 @@ export function createRunQueue(connection: Redis, prefix: string): RunQueue {
   queue.on("error", () => undefined);
   return {
     queue,
-    async enqueue(payload) {
+    async enqueue(payload, delayMs = 0) {
       const parsed = RunJobPayload.parse(payload);
-      await queue.add(RUN_JOB_NAME, parsed, { jobId: parsed.runId });
+      await queue.add(RUN_JOB_NAME, parsed, { jobId: parsed.runId, ...(delayMs > 0 ? { delay: delayMs } : {}) });
     },
     async removeWaiting(runId) {
       return (await queue.remove(runId)) === 1;

@@ -82,7 +82,7 @@ export class RunsService {
       const toCancel = strategy === "interrupt" || strategy === "rollback" ? active : [];
       return { run: created, toCancel, dispatchNow };
     });
-    if (dispatchNow) await this.deps.dispatcher.enqueue(run.run_id, threadId);
+    if (dispatchNow) await this.deps.dispatcher.enqueue({ runId: run.run_id, delayMs: (body.after_seconds ?? 0) * 1000 }, threadId);
     // The new run waits behind the ones it cancels: the finisher dispatches it once their partial output is saved.
     for (const active of toCancel) {
       await this.deps.cancels.cancelRun(active, { wait: false, action: strategy === "rollback" ? "rollback" : "interrupt" });
@@ -152,7 +152,6 @@ export class RunsService {
 /** Fields Runline does not implement yet are refused, never silently ignored. */
 function rejectUnsupported(body: RunCreateBody): void {
   const unsupported: string[] = [];
-  if (body.after_seconds) unsupported.push("after_seconds");
   if (body.webhook) unsupported.push("webhook");
   if (body.feedback_keys?.length) unsupported.push("feedback_keys");
   if (unsupported.length) {
@@ -178,5 +177,6 @@ function toKwargs(body: RunCreateBody): RunKwargs {
     interrupt_before: body.interrupt_before ?? null,
     interrupt_after: body.interrupt_after ?? null,
     checkpoint,
+    ...(body.after_seconds ? { after_seconds: body.after_seconds } : {}),
   };
 }

@@ -37,7 +37,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       const outcome = await runClaimed(deps, run, takeover, controller.signal);
       // A run left `running` with no job would block its thread forever: insist on recording the end.
       const committed = await withRetries(() => deps.finisher.commit(run.run_id, run.thread_id, outcome));
-      if (committed) await deps.finisher.announce(run.run_id, run.thread_id, outcome, committed.nextRunId);
+      if (committed) await deps.finisher.announce(run.run_id, run.thread_id, outcome, committed.next);
       if (run.kwargs.temporary) await deps.deleteThread(run.thread_id);
       return { runId, status: outcome.status };
     } finally {
