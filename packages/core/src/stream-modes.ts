@@ -13,11 +13,14 @@ export const STREAM_MODE_EVENTS = {
   checkpoints: "checkpoints",
 } as const;
 
+/** The legacy `messages` mode: events the SSE layer derives from the journal's message tuples. */
+export const LEGACY_MESSAGES_EVENTS = ["messages/metadata", "messages/partial", "messages/complete"] as const;
+
 /** Modes the worker adds to its LangGraph stream only when a run asks for them (they cost a little per step). */
 export const ON_DEMAND_STREAM_MODES = ["debug", "tasks", "checkpoints"] as const;
 
 export type StreamMode = keyof typeof STREAM_MODE_EVENTS;
-export const SUPPORTED_STREAM_MODES = Object.keys(STREAM_MODE_EVENTS) as StreamMode[];
+export const SUPPORTED_STREAM_MODES = [...Object.keys(STREAM_MODE_EVENTS), "messages"] as (StreamMode | "messages")[];
 
 /** Journal events every subscriber sees whatever modes it asked for. */
 export const ALWAYS_STREAMED_EVENTS = ["metadata", "error", "end", "gap"] as const;
@@ -28,6 +31,7 @@ export function eventsForStreamModes(modes: readonly string[]): Set<string> {
   for (const mode of modes) {
     const event = STREAM_MODE_EVENTS[mode as StreamMode];
     if (event) events.add(event);
+    if (mode === "messages") for (const legacy of LEGACY_MESSAGES_EVENTS) events.add(legacy);
   }
   return events;
 }

@@ -7,6 +7,7 @@ import { pipeSse } from "../http/sse";
 import { respondWhenDone } from "../http/wait-response";
 import type { ThreadsService } from "../services/threads.service";
 import type { CancelService } from "../services/cancel.service";
+import { withLegacyMessages } from "../services/legacy-messages";
 import type { RunsService } from "../services/runs.service";
 import { cancelView, runView } from "../services/views";
 
@@ -33,7 +34,10 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
   const stream = (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[], cancelOnGone: boolean) => {
     // Validated before the headers go out, so a bad id is a 400 and not a broken stream.
     normaliseLastEventId(lastEventId);
-    return pipeSse(req, res, (signal) => runs.subscribe(run, lastEventId, signal), {
+    const subscribe = modes.includes("messages")
+      ? (signal: AbortSignal) => withLegacyMessages(runs.subscribe(run, undefined, signal), lastEventId)
+      : (signal: AbortSignal) => runs.subscribe(run, lastEventId, signal);
+    return pipeSse(req, res, subscribe, {
       heartbeatMs,
       events: eventsForStreamModes(modes),
       headers: { "Content-Location": runPath(run), Location: `${runPath(run)}/stream` },
