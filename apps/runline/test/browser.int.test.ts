@@ -232,7 +232,7 @@ describe("the example page (useStream) in headless Chromium against Runline", ()
       await waitForAiWords(page, wordsBeforeReload + 10, { streaming: true });
       // Now drop the rejoined stream, as a flaky network would: the SDK reconnects through the Location header
       // with the last event id it saw.
-      expect(srv!.cutEventStreams()).toBe(1);
+      expect(srv!.cutEventStreams()).toBeGreaterThanOrEqual(1);
       await waitForAiMessagesIdle(page, 1, 40_000);
 
       const { body: state } = await t!.api.get(`/threads/${threadId}/state`);
@@ -250,9 +250,12 @@ describe("the example page (useStream) in headless Chromium against Runline", ()
       expect(nonEmpty.filter((s) => !serverText.startsWith(s))).toEqual([]);
       expect(nonEmpty.length).toBeGreaterThan(50);
 
-      // How it resumed: a join from the start on reload (Last-Event-ID -1), then one from the last event seen.
+      // How it resumed: a join from the start on reload (Last-Event-ID -1), then, after the drop, from the last
+      // event id the page had seen (a journal id, never -1 again).
       const joins = srv!.proxied.slice(requestsBeforeReload).filter((r) => r.method === "GET" && /\/runs\/[^/]+\/stream/.test(r.path));
-      expect(joins.map((j) => j.lastEventId)).toEqual(["-1", expect.stringMatching(/^\d+-\d+$/)]);
+      expect(joins[0]?.lastEventId).toBe("-1");
+      expect(joins.length).toBeGreaterThanOrEqual(2);
+      for (const join of joins.slice(1)) expect(join.lastEventId).toMatch(/^\d+-\d+$/);
       expect(log.filter((l) => l.startsWith("pageerror"))).toEqual([]);
     });
   }, 90_000);
