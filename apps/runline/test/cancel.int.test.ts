@@ -90,6 +90,9 @@ describe("cancel a streaming run (interrupt)", () => {
     const res = await cancel(t, live, "wait=0");
     expect(res.status).toBe(202);
     expect(res.body.outcome).toBe("requested");
+    // A read right after the stop (what useStream does) waits for the partial instead of missing it.
+    const state = (await t.api.get(`/threads/${threadId}/state`)).body;
+    expect(state.values.messages[1]?.response_metadata?.runline_partial).toMatchObject({ cancelled: true });
     await live.readToEnd();
     const run = (await t.api.get(`/threads/${threadId}/runs/${live.runId}`)).body;
     expect(run.status).toBe("interrupted");

@@ -2,12 +2,8 @@ import { useCallback, useState, type FormEvent } from "react";
 import type { Message } from "@langchain/langgraph-sdk";
 import { useStream } from "@langchain/langgraph-sdk/react";
 import { apiUrl, initialThreadId, reconnect, rememberThread, runConfig } from "./settings";
-import { markStopped, settlingFetch } from "./settle";
 
 type StoryState = { messages: Message[] };
-
-// Stable across renders: useStream makes a new Client whenever callerOptions changes.
-const callerOptions = { fetch: settlingFetch };
 
 /** What Runline writes into `response_metadata.runline_partial` of a message it saved when a run was stopped. */
 interface RunlinePartial {
@@ -41,7 +37,6 @@ export function App() {
 
   const stream = useStream<StoryState>({
     apiUrl,
-    callerOptions,
     assistantId: "story",
     threadId,
     onThreadId,
@@ -72,8 +67,7 @@ export function App() {
   };
 
   const stop = () => {
-    // See settle.ts: the read that stop() makes waits until Runline has saved the partial.
-    markStopped(threadId);
+    // The stock stop(): Runline saves the partial, and the thread read stop() makes right after waits for it.
     void stream.stop();
   };
 

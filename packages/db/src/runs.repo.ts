@@ -88,6 +88,11 @@ export class RunsRepo {
     return rows.map(toRun);
   }
 
+  /** Active runs of a thread, read outside any transaction. */
+  async listActiveNow(threadId: string): Promise<RunRecord[]> {
+    return this.listActive(this.db, threadId);
+  }
+
   /**
    * Picks the run that should go to the queue next on this thread, or null when one is already in flight
    * (running, or dispatched and waiting for a worker). Call with the thread row locked.

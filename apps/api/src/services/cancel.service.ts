@@ -30,6 +30,9 @@ export interface CancelResult {
   run: RunRecord;
 }
 
+/** How long a state read waits for a run's closed stream to register as a cancel (see `settle`). */
+const DISCONNECT_GRACE_MS = 100;
+
 /**
  * Cancels runs: records the intent in Postgres first (so a worker that claims the run later sees it), then tells
  * every worker over pub/sub. A run no worker has started is finished right here; a running one is stopped by
@@ -76,14 +79,41 @@ export class CancelService {
     }
   }
 
+  /**
+   * Waits (at most `timeoutMs`) until the thread's cancels in progress have saved their partial output. A client
+   * that pressed stop reads the thread right away (`useStream` re-reads history as it closes the stream); without
+   * this wait it would get the state from before the partial was saved.
+   */
+  async settle(threadId: string, timeoutMs = 5000): Promise<void> {
+    let active = await this.deps.runs.listActiveNow(threadId);
+    if (active.some((run) => run.status === "running" && !run.cancel_requested_at)) {
+      // A browser's stop is a closed connection (or, for resumable streams, a cancel request it does not wait
+      // for), and the read it sends right after may be handled first: give that stop a moment to be recorded.
+      await new Promise((resolve) => setTimeout(resolve, DISCONNECT_GRACE_MS));
+      active = await this.deps.runs.listActiveNow(threadId);
+    }
+    const cancelling = active.filter((run) => run.cancel_requested_at);
+    await Promise.all(
+      cancelling.map(async (run) => {
+        const ended = await this.listenForEnd(run.run_id, timeoutMs);
+        try {
+          const current = await this.deps.runs.getById(run.run_id);
+          if (current && !isTerminalRunStatus(current.status)) await ended.wait();
+        } finally {
+          ended.stop();
+        }
+      }),
+    );
+  }
+
   /** Resolves true at the run's terminal journal event, false after the wait limit. */
-  private async listenForEnd(runId: string): Promise<{ wait(): Promise<boolean>; stop(): void }> {
+  private async listenForEnd(runId: string, timeoutMs = this.deps.waitTimeoutMs ?? 30_000): Promise<{ wait(): Promise<boolean>; stop(): void }> {
     let resolve!: (ended: boolean) => void;
     const ended = new Promise<boolean>((r) => (resolve = r));
     const stop = await this.deps.hub.listen(runId, (entry) => {
       if (entry.event === "end") resolve(true);
     });
-    const timer = setTimeout(() => resolve(false), this.deps.waitTimeoutMs ?? 30_000);
+    const timer = setTimeout(() => resolve(false), timeoutMs);
     return {
       wait: () => ended,
       stop: () => {

@@ -74,6 +74,7 @@ export class ThreadsService {
 
   async getState(tenantId: string, threadId: string, checkpoint?: { checkpoint_id: string; checkpoint_ns?: string }): Promise<ThreadStateView> {
     const thread = await this.get(tenantId, threadId);
+    await this.deps.cancels.settle(threadId);
     const graph = await this.graphOf(thread);
     if (!graph) {
       if (checkpoint) throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpoint.checkpoint_id} not found in thread ${threadId}`);
@@ -109,6 +110,7 @@ export class ThreadsService {
   /** Checkpoints of every branch, newest first (what the SDK's branch tree is built from). */
   async history(tenantId: string, threadId: string, body: HistoryBody): Promise<ThreadStateView[]> {
     const thread = await this.get(tenantId, threadId);
+    await this.deps.cancels.settle(threadId);
     const graph = await this.graphOf(thread);
     if (!graph) return [];
     const before = typeof body.before === "string" ? body.before : body.before?.configurable?.checkpoint_id;
