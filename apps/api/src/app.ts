@@ -1,5 +1,6 @@
-import express, { type Express } from "express";
+import express, { type Express, type RequestHandler } from "express";
 import { randomUUID } from "node:crypto";
+import { errorFields, observeRequests, SILENT_LOGGER, type Logger, type RunlineMetrics } from "@runline/observability";
 import { authenticate } from "./http/auth";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { metaRoutes, type HealthChecks } from "./routes/meta.routes";
@@ -11,17 +12,62 @@ import type { RunsService } from "./services/runs.service";
 import type { ThreadsService } from "./services/threads.service";
 import type { GraphRegistry } from "@runline/engine";
 
-export interface ApiDeps {
+/** What the ops routes need; shared by the full API and a worker's ops-only app. */
+export interface OpsDeps {
+  healthChecks: HealthChecks;
+  /** Per-dependency bound of a `/readyz` check. @defaultValue 1500 */
+  healthTimeoutMs?: number;
+  version: string;
+  /** Root logger; each request gets a child (`requestId`, `method`, `path`). @defaultValue silent */
+  logger?: Logger;
+  /** This instance's metrics: HTTP and SSE are counted, and `/metrics` serves the registry. */
+  metrics?: RunlineMetrics;
+  /** Key for `/metrics` and `/admin/*`; null or absent = those routes are disabled. */
+  adminKey?: string | null;
+  /** Admin pages behind the key, by path under `/admin/` (`/admin/queues` → bull-board). */
+  adminPages?: Record<string, RequestHandler>;
+}
+
+export interface ApiDeps extends OpsDeps {
   threads: ThreadsService;
   runs: RunsService;
   cancels: CancelService;
   registry: GraphRegistry;
   apiKeys: ReadonlyMap<string, string>;
-  healthChecks: HealthChecks;
   heartbeatMs: number;
   bodyLimit: string;
-  version: string;
-  logError?: (err: unknown) => void;
+}
+
+/** A client's `x-request-id` is echoed only when it looks like an id (it goes into every log line of the request). */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function requestContext(deps: OpsDeps): RequestHandler[] {
+  return [
+    (req, res, next) => {
+      const given = req.get("x-request-id");
+      res.locals.requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+      res.set("X-Request-Id", res.locals.requestId);
+      res.set("Access-Control-Expose-Headers", "content-location, location, x-pagination-total, x-pagination-next, x-request-id");
+      next();
+    },
+    observeRequests({ logger: deps.logger ?? SILENT_LOGGER, metrics: deps.metrics }),
+    (_req, res, next) => {
+      const logger = res.locals.logger as Logger;
+      res.locals.logError = (err: unknown) => logger.error("Request failed", errorFields(err));
+      next();
+    },
+  ];
+}
+
+function opsRoutes(deps: OpsDeps) {
+  return metaRoutes({
+    checks: deps.healthChecks,
+    version: deps.version,
+    healthTimeoutMs: deps.healthTimeoutMs,
+    adminKey: deps.adminKey,
+    metrics: deps.metrics,
+    adminPages: deps.adminPages,
+  });
 }
 
 /** The Express app without `listen()`, so tests and the composition root can mount it anywhere. */
@@ -29,19 +75,25 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  app.use((req, res, next) => {
-    res.locals.requestId = req.get("x-request-id") ?? randomUUID();
-    res.locals.logError = deps.logError;
-    res.set("X-Request-Id", res.locals.requestId);
-    res.set("Access-Control-Expose-Headers", "content-location, location, x-pagination-total, x-pagination-next, x-request-id");
-    next();
-  });
-  app.use(metaRoutes(deps.healthChecks, deps.version));
+  app.use(requestContext(deps));
+  app.use(opsRoutes(deps));
   app.use(express.json({ limit: deps.bodyLimit, strict: false }));
   app.use(authenticate(deps.apiKeys));
   app.use(assistantsRoutes(deps.registry));
   app.use(threadsRoutes(deps.threads));
   app.use(runsRoutes(deps.runs, deps.cancels, deps.threads, deps.heartbeatMs));
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}
+
+/** Only the ops routes (`/healthz`, `/readyz`, `/metrics`, `/admin/*`): what a worker-only process serves on its ops port. */
+export function createOpsApp(deps: OpsDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(requestContext(deps));
+  app.use(opsRoutes(deps));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

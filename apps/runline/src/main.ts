@@ -1,5 +1,6 @@
 import { loadConfig } from "@runline/config";
 import { runDemo } from "./demo";
+import type { LogLevel } from "@runline/observability";
 import { startRunline } from "./runtime";
 
 /** `--role api|worker|all` overrides RUNLINE_ROLE; `--demo-only` runs the tour and exits; `--no-demo` skips it. */
@@ -11,7 +12,8 @@ function parseArgs(argv: string[]) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const config = loadConfig({ ...process.env, ...(args.role ? { RUNLINE_ROLE: args.role } : {}) });
+  const env: Record<string, string | undefined> = { ...process.env, ...(args.role ? { RUNLINE_ROLE: args.role } : {}) };
+  const config = loadConfig(env);
   const runline = await startRunline(config);
   const { logger } = runline;
   process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection", { reason: String(reason) }));
@@ -20,6 +22,10 @@ async function main() {
     url: runline.url,
     model: config.model.provider,
     tenants: config.apiKeys.size ? new Set(config.apiKeys.values()).size : "single-tenant (no RUNLINE_API_KEYS: listening on loopback only)",
+    ...(runline.opsUrl ? { opsUrl: runline.opsUrl } : {}),
+    admin: config.adminKey
+      ? "/metrics and /admin/queues need the admin key (x-admin-key or Authorization: Bearer)"
+      : "disabled (set RUNLINE_ADMIN_KEY to serve /metrics and /admin/queues)",
   });
   let stopping = false;
   const stop = async (signal: string, code = 0) => {
@@ -34,11 +40,16 @@ async function main() {
 
   if (runline.url && config.role === "all" && (args.demoOnly || (config.demo && !args.noDemo))) {
     const apiKey = config.apiKeys.keys().next().value;
+    // The tour's own requests would interleave a log line each with its output: unless LOG_LEVEL was chosen,
+    // only warnings are logged while it runs.
+    if (env.LOG_LEVEL === undefined) logger.setLevel("warn");
     try {
       await runDemo({ baseUrl: runline.url, apiKey, write: (text) => process.stdout.write(text) });
     } catch (err) {
       logger.error("Demo failed", { message: (err as Error).message });
       if (args.demoOnly) return stop("demo-failed", 1);
+    } finally {
+      logger.setLevel(config.logLevel as LogLevel);
     }
     if (args.demoOnly) return stop("demo-done");
     process.stdout.write(`Runline is serving at ${runline.url} (Ctrl-C to stop). The README has curl examples.\n`);

@@ -1,12 +1,25 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CancelService, createApp, RunsService, ThreadsService } from "@runline/api-app";
+import type { Express, RequestHandler } from "express";
+import { CancelService, createApp, createOpsApp, RunsService, ThreadsService } from "@runline/api-app";
 import { createCheckpointer } from "@runline/checkpoint";
 import type { RunlineConfig } from "@runline/config";
 import { createPool, migrate, RunsRepo, ThreadsRepo } from "@runline/db";
 import { GraphRegistry, readGraphsConfig, RunDispatcher, RunFinisher } from "@runline/engine";
 import { createChatModelFactory } from "@runline/graphs";
-import { createJournalHub, createJournalWriter, readRange } from "@runline/journal";
+import { createJournalHub, createJournalWriter, journalKeys, readRange } from "@runline/journal";
+import {
+  cancelMetrics,
+  createHealthChecks,
+  createQueueDashboard,
+  createRunlineMetrics,
+  createRunTelemetry,
+  observeJournal,
+  queueJobCounts,
+  watchPool,
+  watchRedis,
+  type RunlineMetrics,
+} from "@runline/observability";
 import { CancelListener, createRedis, createRunQueue } from "@runline/queue";
 import { startRunWorker, type RunWorkerHandle } from "@runline/worker-app";
 import { createLogger, errorFields, type Logger } from "./logger";
@@ -17,7 +30,11 @@ export const RUNLINE_VERSION = "0.1.0";
 export interface Runline {
   /** `http://host:port` of the API (null for a worker-only process). */
   url: string | null;
+  /** `http://host:port` of a worker-only process's ops routes (`RUNLINE_OPS_PORT`); null otherwise. */
+  opsUrl: string | null;
   logger: Logger;
+  /** This instance's metrics (its own registry; `/metrics` serves it). */
+  metrics: RunlineMetrics;
   close(): Promise<void>;
 }
 
@@ -27,18 +44,26 @@ export interface Runline {
  */
 export async function startRunline(config: RunlineConfig, options: { logger?: Logger } = {}): Promise<Runline> {
   const logger = options.logger ?? createLogger("runline", config.logLevel);
+  const metrics = createRunlineMetrics({ version: RUNLINE_VERSION });
   const pool = createPool(config.databaseUrl, config.dbSchema);
+  watchPool(metrics, pool);
   await migrate(pool, config.dbSchema);
   const checkpointer = await createCheckpointer(pool, config.dbSchema);
   const registry = new GraphRegistry(readGraphsConfig(config.graphsConfigPath), checkpointer);
   const redis = createRedis(config.redisUrl);
   const queue = createRunQueue(redis, config.redisPrefix);
+  metrics.setQueueCounts(queueJobCounts(queue.queue, redis));
+  const healthChecks = createHealthChecks({ redis, pool, queue: queue.queue });
   const threads = new ThreadsRepo(pool);
   const runs = new RunsRepo(pool);
   // Token appends get their own connection with auto-pipelining: every append of one event-loop turn (50 runs
   // streaming at once) goes out in one socket write. BullMQ's commands stay off it.
   const journalRedis = createRedis(config.redisUrl, { enableAutoPipelining: true });
-  const journal = createJournalWriter(journalRedis, config.redisPrefix, { retentionSeconds: config.journalRetentionSeconds });
+  watchRedis(metrics, redis, journalRedis);
+  const keys = journalKeys(config.redisPrefix);
+  const journal = observeJournal(createJournalWriter(journalRedis, config.redisPrefix, { retentionSeconds: config.journalRetentionSeconds }), metrics, {
+    sizeOf: (runId) => redis.xlen(keys.events(runId)),
+  });
   const dispatcher = new RunDispatcher(pool, threads, runs, queue);
   const finisher = new RunFinisher(pool, threads, runs, dispatcher, journal);
   const closers: Array<() => Promise<unknown>> = [];
@@ -46,6 +71,8 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   let worker: RunWorkerHandle | null = null;
   if (config.role !== "api") {
     const workerConnection = createRedis(config.redisUrl);
+    watchRedis(metrics, workerConnection);
+    const workerLogger = logger.child({ component: "worker" });
     const cancels = new CancelListener(redis, config.redisPrefix);
     await cancels.start();
     worker = startRunWorker(
@@ -65,52 +92,81 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
           await checkpointer.deleteThread(threadId);
         },
         runTimeoutMs: config.runTimeoutMs,
+        telemetry: createRunTelemetry(metrics, workerLogger),
       },
       { concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs },
-      (err) => logger.error("Worker error", errorFields(err)),
+      workerLogger,
     );
     closers.push(() => worker!.close(), () => cancels.stop(), () => workerConnection.quit());
   }
 
+  const ops = {
+    healthChecks,
+    healthTimeoutMs: config.healthTimeoutMs,
+    version: RUNLINE_VERSION,
+    metrics,
+    adminKey: config.adminKey,
+    adminPages: (config.adminKey
+      ? { "/admin/queues": createQueueDashboard([queue.queue], { allowActions: config.queueDashboardActions }) }
+      : {}) as Record<string, RequestHandler>,
+  };
   let server: Server | null = null;
   let url: string | null = null;
   if (config.role !== "worker") {
     // The hub opens its own subscriber connection (duplicated from this one) shared by every SSE client.
-    const hub = createJournalHub(redis, config.redisPrefix);
-    const cancels = new CancelService({ runs, finisher, queue, redis, hub, redisPrefix: config.redisPrefix });
+    const hub = createJournalHub(redis, config.redisPrefix, { onError: () => metrics.dependencyErrors.inc({ dependency: "redis" }) });
+    const cancels = new CancelService({ runs, finisher, queue, redis, hub, redisPrefix: config.redisPrefix, metrics: cancelMetrics(metrics) });
     const app = createApp({
+      ...ops,
+      logger: logger.child({ component: "api" }),
       threads: new ThreadsService({ pool, threads, runs, registry, checkpointer, cancels }),
       runs: new RunsService({ pool, threads, runs, registry, dispatcher, checkpointer, redis, hub, redisPrefix: config.redisPrefix, cancels }),
       cancels,
       registry,
       apiKeys: config.apiKeys,
-      healthChecks: { redis: () => redis.ping(), postgres: () => pool.query("SELECT 1") },
       heartbeatMs: config.heartbeatMs,
       bodyLimit: config.bodyLimit,
-      version: RUNLINE_VERSION,
-      logError: (err) => logger.error("Request failed", errorFields(err)),
     });
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.once("error", reject);
-    });
-    const address = server.address() as AddressInfo;
-    url = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
-    closers.unshift(
-      () => new Promise<void>((resolve) => {
-        server!.close(() => resolve());
-        server!.closeAllConnections();
-      }),
-      () => hub.close(),
-    );
+    server = await listen(app, config.port, config.host);
+    url = urlOf(server);
+    closers.unshift(() => closeServer(server!), () => hub.close());
+  }
+
+  let opsUrl: string | null = null;
+  if (config.role === "worker" && config.opsPort !== null) {
+    // A worker-only process has no API: it serves only the ops routes, for probes and Prometheus.
+    const opsServer = await listen(createOpsApp({ ...ops, logger: logger.child({ component: "ops" }) }), config.opsPort, config.host);
+    opsUrl = urlOf(opsServer);
+    closers.push(() => closeServer(opsServer));
   }
 
   closers.push(() => queue.close(), () => journalRedis.quit(), () => redis.quit(), () => pool.end());
   return {
     url,
+    opsUrl,
     logger,
+    metrics,
     async close() {
       for (const close of closers) await close().catch((err) => logger.warn("Close failed", errorFields(err)));
     },
   };
+}
+
+function listen(app: Express, port: number, host: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const server = app.listen(port, host, () => resolve(server));
+    server.once("error", reject);
+  });
+}
+
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  return `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -4,6 +4,8 @@ const BoolEnv = z
   .enum(["1", "0", "true", "false", "yes", "no", ""])
   .transform((v) => v === "1" || v === "true" || v === "yes");
 const PositiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** An empty variable (`FOO=` in compose files) counts as unset. */
+const Unset = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
 /** Every setting Runline reads from the environment; nothing else reads `process.env`. */
 export const RunlineEnvSchema = z
@@ -40,12 +42,27 @@ export const RunlineEnvSchema = z
     RUNLINE_MODEL_PROVIDER: z.enum(["story", "openai"]).optional(),
     RUNLINE_STORY_TOKENS: PositiveInt(200),
     RUNLINE_STORY_DELAY_MS: z.coerce.number().int().nonnegative().default(20),
+    /**
+     * Key for `/metrics` and the admin routes (`/admin/queues`), sent as `x-admin-key`, `Authorization: Bearer` or a
+     * Basic password. Unset: those routes are disabled (404).
+     */
+    RUNLINE_ADMIN_KEY: Unset(z.string().min(16, "use at least 16 characters")),
+    /** Let the queue dashboard retry, remove and clean jobs (read-only otherwise). */
+    RUNLINE_QUEUE_DASHBOARD_ACTIONS: BoolEnv.default(false),
+    /** Longest `/readyz` waits for each dependency before answering 503 naming it. */
+    RUNLINE_HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(1500),
+    /** Port on which a worker-only process (`--role worker`) serves `/healthz`, `/readyz` and `/metrics`; unset = none. */
+    RUNLINE_OPS_PORT: Unset(z.coerce.number().int().min(0).max(65535)),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     RUNLINE_QUIET: BoolEnv.default(false),
     /** Run the cancel-and-continue tour against this server once it started (role `all` only). */
     RUNLINE_DEMO: BoolEnv.default(true),
   })
   .superRefine((env, ctx) => {
+    const tenantKeys = env.RUNLINE_API_KEYS.split(",").map((p) => p.trim().split(":")[0]);
+    if (env.RUNLINE_ADMIN_KEY && tenantKeys.includes(env.RUNLINE_ADMIN_KEY)) {
+      ctx.addIssue({ code: "custom", path: ["RUNLINE_ADMIN_KEY"], message: "must differ from every RUNLINE_API_KEYS key (a tenant would get admin access)" });
+    }
     if (env.RUNLINE_MODEL_PROVIDER === "openai" && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["OPENAI_API_KEY"], message: "RUNLINE_MODEL_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL" });
     }
@@ -76,6 +93,14 @@ export interface RunlineConfig {
   stalledIntervalMs: number;
   model: ModelConfig;
   logLevel: string;
+  /** Key for `/metrics` and `/admin/*`; null = those routes are disabled. */
+  adminKey: string | null;
+  /** The queue dashboard may change jobs (retry, remove, clean). */
+  queueDashboardActions: boolean;
+  /** Per-dependency bound of a `/readyz` check. */
+  healthTimeoutMs: number;
+  /** Ops port of a worker-only process (`/healthz`, `/readyz`, `/metrics`); null = none. */
+  opsPort: number | null;
   quiet: boolean;
   demo: boolean;
 }
@@ -120,6 +145,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     stalledIntervalMs: env.RUNLINE_STALLED_INTERVAL_MS,
     model,
     logLevel: env.LOG_LEVEL,
+    adminKey: env.RUNLINE_ADMIN_KEY ?? null,
+    queueDashboardActions: env.RUNLINE_QUEUE_DASHBOARD_ACTIONS,
+    healthTimeoutMs: env.RUNLINE_HEALTH_TIMEOUT_MS,
+    opsPort: env.RUNLINE_OPS_PORT ?? null,
     quiet: env.RUNLINE_QUIET,
     demo: env.RUNLINE_DEMO,
   });

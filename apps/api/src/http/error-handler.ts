@@ -1,9 +1,12 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { ZodError } from "zod";
 import { AppError } from "@runline/core";
+import { errorFields } from "@runline/observability";
 
 /** One JSON error body for every failure (RFC 9457 fields plus LangGraph-style `detail` and a stable `code`). */
-function problem(res: Parameters<RequestHandler>[1], status: number, code: string, detail: string, extra: Record<string, unknown> = {}) {
+export function problem(res: Parameters<RequestHandler>[1], status: number, code: string, detail: string, extra: Record<string, unknown> = {}) {
+  // The request log line names the code (see observeRequests).
+  res.locals.errorCode = code;
   res
     .status(status)
     .type("application/problem+json")
@@ -31,7 +34,7 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
     return problem(res, err.status, "VALIDATION_FAILED", String(err.message ?? "Bad request"));
   }
-  res.locals.logError?.(err);
+  res.locals.logger?.error("Request failed", errorFields(err));
   return problem(res, 500, "INTERNAL", "Internal server error");
 };
 

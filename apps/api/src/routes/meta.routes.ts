@@ -1,16 +1,34 @@
-import { Router } from "express";
+import { Router, type RequestHandler } from "express";
+import { adminKeyMatches, readAdminKey, withTimeout } from "@runline/observability";
+import { problem } from "../http/error-handler";
 
 export interface HealthChecks {
   /** Each check resolves when its dependency answers; the name is reported on failure. */
   [name: string]: () => Promise<unknown>;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
+/** Options of {@link metaRoutes}. */
+export interface MetaRoutesOptions {
+  /** `/readyz` checks, by dependency name. */
+  checks: HealthChecks;
+  version: string;
+  /** Longest each `/readyz` check may take before it counts as failed. @defaultValue 1500 */
+  healthTimeoutMs?: number;
+  /** The admin key for `/metrics` and `/admin/*`; null or absent = those routes are disabled (404). */
+  adminKey?: string | null;
+  /** The Prometheus text for `/metrics`; absent = no `/metrics` route. */
+  metrics?: { contentType: string; render(): Promise<string> };
+  /** Admin pages mounted behind the admin key, by path (`/admin/queues` → bull-board). */
+  adminPages?: Record<string, RequestHandler>;
 }
 
-/** Liveness, readiness and the LangGraph server's `/ok` and `/info`. These need no API key. */
-export function metaRoutes(checks: HealthChecks, version: string): Router {
+/**
+ * Liveness, readiness, the LangGraph server's `/ok` and `/info` (no key needed), and the ops routes behind the
+ * admin key: `/metrics` and the admin pages. Mounted before the body parser and the tenant check.
+ */
+export function metaRoutes(options: MetaRoutesOptions): Router {
+  const { checks, version } = options;
+  const timeoutMs = options.healthTimeoutMs ?? 1500;
   const router = Router();
   router.get("/ok", (_req, res) => {
     res.json({ ok: true });
@@ -25,15 +43,49 @@ export function metaRoutes(checks: HealthChecks, version: string): Router {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
-          await withTimeout(check(), 2000);
+          await withTimeout(Promise.resolve().then(check), timeoutMs);
           return [name, "ok"] as const;
         } catch (err) {
-          return [name, (err as Error).message || "unreachable"] as const;
+          return [name, (err as Error)?.message || "unreachable"] as const;
         }
       }),
     );
     const ok = results.every(([, status]) => status === "ok");
-    res.status(ok ? 200 : 503).json({ ok, checks: Object.fromEntries(results) });
+    const failing = results.filter(([, status]) => status !== "ok").map(([name]) => name);
+    res.status(ok ? 200 : 503).json({ ok, checks: Object.fromEntries(results), ...(ok ? {} : { failing }) });
   });
+
+  const admin = requireAdminKey(options.adminKey ?? null);
+  if (options.metrics) {
+    const metrics = options.metrics;
+    router.get("/metrics", admin, async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.render());
+    });
+  }
+  router.use("/admin", admin);
+  for (const path of Object.keys(options.adminPages ?? {})) {
+    if (!path.startsWith("/admin/")) throw new Error(`admin page ${path} must be under /admin/ (the admin key guards only that)`);
+  }
+  for (const [path, page] of Object.entries(options.adminPages ?? {})) router.use(path, page);
   return router;
+}
+
+/**
+ * Guards the ops routes. With a key: 401 when none is presented (with a Basic challenge, so a browser asks for it:
+ * any user name, the key as password), 403 when a wrong one is. Without a key the routes are disabled (404): an
+ * admin key-less deployment may sit behind a proxy that makes loopback reachable from anywhere.
+ */
+function requireAdminKey(adminKey: string | null): RequestHandler {
+  return (req, res, next) => {
+    if (!adminKey) {
+      return problem(res, 404, "ADMIN_DISABLED", "Admin routes (/metrics, /admin/*) are disabled: set RUNLINE_ADMIN_KEY to enable them");
+    }
+    const given = readAdminKey({ get: (name) => req.get(name) });
+    if (given === undefined) {
+      res.set("WWW-Authenticate", 'Basic realm="Runline admin", charset="UTF-8"');
+      return problem(res, 401, "ADMIN_KEY_REQUIRED", "Send the admin key as x-admin-key or Authorization: Bearer");
+    }
+    if (!adminKeyMatches(given, adminKey)) return problem(res, 403, "ADMIN_KEY_INVALID", "Wrong admin key");
+    next();
+  };
 }

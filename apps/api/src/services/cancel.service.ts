@@ -14,6 +14,14 @@ export interface CancelServiceDeps {
   redisPrefix: string;
   /** Longest a `wait=1` cancel waits for the worker to save the partial. @defaultValue 30000 */
   waitTimeoutMs?: number;
+  /** Counts each cancel by action and outcome, and times `wait=1` cancels. @defaultValue records nothing */
+  metrics?: CancelMetrics;
+}
+
+/** The cancel metrics hook (see `@runline/observability`'s `cancelMetrics`). */
+export interface CancelMetrics {
+  /** One cancel request ended; `waitedMs` is set for a `wait=1` cancel that saw the partial committed. */
+  cancelRecorded(action: CancelAction, outcome: CancelOutcome, waitedMs: number | null): void;
 }
 
 /** How a cancel request ended. */
@@ -42,9 +50,10 @@ export class CancelService {
   constructor(private readonly deps: CancelServiceDeps) {}
 
   async cancel(tenantId: string, threadId: string, runId: string, options: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
+    const requestedAt = performance.now();
     const run = await this.deps.runs.get(tenantId, threadId, runId);
     if (!run) throw new NotFoundError("RUN_NOT_FOUND", `Run ${runId} not found`);
-    return this.cancelRun(run, options);
+    return this.cancelRun(run, options, requestedAt);
   }
 
   /** `POST /runs/cancel`: every matching active run of the tenant, without waiting. */
@@ -54,7 +63,15 @@ export class CancelService {
     return runs.length;
   }
 
-  async cancelRun(run: RunRecord, { wait, action }: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
+  /** Cancels one run (see the class); `requestedAt` (`performance.now()`) starts the cancel latency clock. */
+  async cancelRun(run: RunRecord, options: { wait: boolean; action: CancelAction }, requestedAt = performance.now()): Promise<CancelResult> {
+    const result = await this.stopRun(run, options);
+    const waitedMs = options.wait && result.outcome === "cancelled" ? performance.now() - requestedAt : null;
+    this.deps.metrics?.cancelRecorded(options.action, result.outcome, waitedMs);
+    return result;
+  }
+
+  private async stopRun(run: RunRecord, { wait, action }: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
     const { runs, finisher, queue, redis, redisPrefix } = this.deps;
     if (isTerminalRunStatus(run.status) || !(await runs.requestCancel(run.run_id, action))) {
       return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };

@@ -11,6 +11,7 @@ import {
   type RunOutcome,
 } from "@runline/engine";
 import { CHAT_MODEL_CONTEXT_KEY } from "@runline/graphs";
+import { NOOP_ATTEMPT, type AttemptTelemetry } from "@runline/observability";
 import type { RunProcessorDeps } from "./run-context";
 
 const root = (threadId: string) => ({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
@@ -25,7 +26,13 @@ export async function appendFinalValues(deps: RunProcessorDeps, graph: RunnableG
  * Runs the graph once. On a cancel or the run limit it waits for LangGraph's writes to settle, saves the partial
  * output, and reports the run `interrupted`/`timeout`; any other failure is an `error` event and outcome.
  */
-export async function executeAttempt(deps: RunProcessorDeps, run: RunRecord, signal: AbortSignal, startCheckpointId: string | null): Promise<RunOutcome> {
+export async function executeAttempt(
+  deps: RunProcessorDeps,
+  run: RunRecord,
+  signal: AbortSignal,
+  startCheckpointId: string | null,
+  telemetry: AttemptTelemetry = NOOP_ATTEMPT,
+): Promise<RunOutcome> {
   const graph = await deps.registry.get(run.graph_id);
   if (isRunStopped(signal.reason)) {
     // Cancelled before the first step: the model is never called and nothing is written.
@@ -34,7 +41,12 @@ export async function executeAttempt(deps: RunProcessorDeps, run: RunRecord, sig
   }
   const collector = new PartialCollector();
   const settled = new RunSettledHandler(run.run_id);
-  const sink = { append: (event: string, data: unknown) => deps.journal.append(run.run_id, event, data) };
+  const sink = {
+    append: (event: string, data: unknown) => {
+      telemetry.appended(event);
+      return deps.journal.append(run.run_id, event, data);
+    },
+  };
   try {
     const result = await executeRun({
       graph,

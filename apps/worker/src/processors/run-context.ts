@@ -3,6 +3,7 @@ import type { RunsRepo } from "@runline/db";
 import type { GraphRegistry, RunFinisher } from "@runline/engine";
 import type { ChatModelFactory } from "@runline/graphs";
 import type { JournalEntry, JournalWriter } from "@runline/journal";
+import type { RunTelemetry } from "@runline/observability";
 import type { CancelListener } from "@runline/queue";
 
 /** Everything the run processor needs, built once by the composition root. */
@@ -22,4 +23,6 @@ export interface RunProcessorDeps {
   runTimeoutMs: number;
   /** Longest to wait for LangGraph to report its writes settled after an abort. @defaultValue 5000 */
   settleTimeoutMs?: number;
+  /** Run logs and metrics (started, tokens, time to first token, finished). @defaultValue records nothing */
+  telemetry?: RunTelemetry;
 }

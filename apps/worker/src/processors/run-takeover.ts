@@ -1,4 +1,5 @@
 import type { RunRecord } from "@runline/core";
+import type { AttemptTelemetry } from "@runline/observability";
 import { collectorFromJournal, savePartialOutput, type RunOutcome } from "@runline/engine";
 import { appendFinalValues, executeAttempt } from "./run-attempt";
 import type { RunProcessorDeps } from "./run-context";
@@ -9,7 +10,7 @@ import type { RunProcessorDeps } from "./run-context";
  * Otherwise the dead attempt's partial is kept as a branch, the head goes back to where the run started, and the
  * run starts over (subscribers see a new `metadata` event with the next attempt number).
  */
-export async function takeOverRun(deps: RunProcessorDeps, run: RunRecord, signal: AbortSignal): Promise<RunOutcome> {
+export async function takeOverRun(deps: RunProcessorDeps, run: RunRecord, signal: AbortSignal, telemetry?: AttemptTelemetry): Promise<RunOutcome> {
   const graph = await deps.registry.get(run.graph_id);
   const collector = await collectorFromJournal(deps.readJournal(run.run_id), run.attempt - 1);
   const startCheckpointId = run.start_checkpoint_id;
@@ -34,5 +35,5 @@ export async function takeOverRun(deps: RunProcessorDeps, run: RunRecord, signal
     restarted: true,
     previous_attempt_partial: partial,
   });
-  return executeAttempt(deps, run, signal, partial.head_checkpoint_id ?? startCheckpointId);
+  return executeAttempt(deps, run, signal, partial.head_checkpoint_id ?? startCheckpointId, telemetry);
 }

@@ -2,6 +2,7 @@ import { UnrecoverableError } from "bullmq";
 import type { RunRecord } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
 import { RunStoppedError, type RunOutcome } from "@runline/engine";
+import { NOOP_RUN_TELEMETRY, type AttemptTelemetry } from "@runline/observability";
 import { RunJobPayload, type RunJob } from "@runline/queue";
 import { executeAttempt } from "./run-attempt";
 import type { RunProcessorDeps } from "./run-context";
@@ -17,6 +18,7 @@ export interface RunJobResult {
 
 /** Builds the BullMQ processor that takes one run from `pending` to a terminal status. */
 export function createRunProcessor(deps: RunProcessorDeps) {
+  const telemetry = deps.telemetry ?? NOOP_RUN_TELEMETRY;
   // Three declared parameters on purpose: BullMQ passes the abort signal only when processor.length >= 3.
   return async function processRun(job: RunJob, _token: string | undefined, jobSignal?: AbortSignal): Promise<RunJobResult> {
     const parsed = RunJobPayload.safeParse(job.data);
@@ -29,17 +31,23 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const onJobAbort = () => controller.abort(new RunStoppedError("interrupt", "cancel"));
     jobSignal?.addEventListener("abort", onJobAbort, { once: true });
     const timer = deps.runTimeoutMs > 0 ? setTimeout(() => controller.abort(new RunStoppedError("interrupt", "timeout")), deps.runTimeoutMs) : null;
+    let attempt: AttemptTelemetry | null = null;
     try {
       const claimed = await claimRun(deps.runs, runId);
       if (!claimed) return { runId, status: "skipped" };
       const { run, takeover } = claimed;
+      attempt = telemetry.start(run, { takeover, jobId: job.id });
       if (run.cancel_requested_at) controller.abort(new RunStoppedError(run.cancel_action ?? "interrupt", "cancel"));
-      const outcome = await runClaimed(deps, run, takeover, controller.signal);
+      const outcome = await runClaimed(deps, run, takeover, controller.signal, attempt);
       // A run left `running` with no job would block its thread forever: insist on recording the end.
       const committed = await withRetries(() => deps.finisher.commit(run.run_id, run.thread_id, outcome));
       if (committed) await deps.finisher.announce(run.run_id, run.thread_id, outcome, committed.next);
+      attempt.finished(outcome);
       if (run.kwargs.temporary) await deps.deleteThread(run.thread_id);
       return { runId, status: outcome.status };
+    } catch (err) {
+      attempt?.failed(err);
+      throw err;
     } finally {
       if (timer) clearTimeout(timer);
       jobSignal?.removeEventListener("abort", onJobAbort);
@@ -48,11 +56,11 @@ export function createRunProcessor(deps: RunProcessorDeps) {
   };
 }
 
-async function runClaimed(deps: RunProcessorDeps, run: RunRecord, takeover: boolean, signal: AbortSignal): Promise<RunOutcome> {
+async function runClaimed(deps: RunProcessorDeps, run: RunRecord, takeover: boolean, signal: AbortSignal, telemetry: AttemptTelemetry): Promise<RunOutcome> {
   // A takeover with nothing recorded means the dead attempt never reached the graph: start as if new.
-  if (takeover && run.start_checkpoint_recorded) return takeOverRun(deps, run, signal);
+  if (takeover && run.start_checkpoint_recorded) return takeOverRun(deps, run, signal, telemetry);
   void deps.journal.append(run.run_id, "metadata", { run_id: run.run_id, thread_id: run.thread_id, attempt: run.attempt });
-  return executeAttempt(deps, run, signal, run.start_checkpoint_id);
+  return executeAttempt(deps, run, signal, run.start_checkpoint_id, telemetry);
 }
 
 /** pending → running; a run already running belongs to a dead worker whose job came back (stalled). */

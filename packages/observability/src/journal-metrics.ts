@@ -1,0 +1,40 @@
+import type { JournalWriter } from "@runline/journal";
+import type { RunlineMetrics } from "./metrics";
+
+/** Options of {@link observeJournal}. */
+export interface ObserveJournalOptions {
+  /** Entries in a run's journal (`XLEN`); observed once per run, after its terminal event. Omit to skip. */
+  sizeOf?: (runId: string) => Promise<number>;
+}
+
+/**
+ * Wraps a journal writer to count appends by event and, at each run's terminal `end` event, the run's final
+ * status (`runline_runs_finished_total`) and its journal size. Every run end goes through that event, in
+ * whichever process finishes the run (a worker, or the API cancelling a queued run), so this is the one place
+ * that sees them all exactly once.
+ */
+export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, options: ObserveJournalOptions = {}): JournalWriter {
+  return {
+    append(runId, event, data) {
+      metrics.journalAppends.inc({ event: baseEvent(event) });
+      return writer.append(runId, event, data);
+    },
+    async end(runId, data) {
+      metrics.journalAppends.inc({ event: "end" });
+      const status = (data as { status?: unknown } | null | undefined)?.status;
+      if (typeof status === "string") metrics.runsFinished.inc({ status });
+      const id = await writer.end(runId, data);
+      if (options.sizeOf) {
+        // Off the run's path: the size is for dashboards, the cancel and the next run need not wait for it.
+        options.sizeOf(runId).then((n) => metrics.journalEntriesPerRun.observe(n), () => undefined);
+      }
+      return id;
+    },
+    flush: (runId) => writer.flush(runId),
+  };
+}
+
+/** `messages|subgraph:…` → `messages`: the namespace would make the label unbounded. */
+function baseEvent(event: string): string {
+  return event.split("|", 1)[0] || "unknown";
+}
