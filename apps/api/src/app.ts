@@ -7,6 +7,8 @@ import { metaRoutes, type HealthChecks } from "./routes/meta.routes";
 import { runsRoutes } from "./routes/runs.routes";
 import { threadsRoutes } from "./routes/threads.routes";
 import { assistantsRoutes } from "./routes/assistants.routes";
+import { dashboardRoutes } from "./routes/dashboard.routes";
+import { OpsService, type OpsServiceDeps } from "./services/ops.service";
 import type { CancelService } from "./services/cancel.service";
 import type { RunsService } from "./services/runs.service";
 import type { ThreadsService } from "./services/threads.service";
@@ -36,6 +38,8 @@ export interface ApiDeps extends OpsDeps {
   apiKeys: ReadonlyMap<string, string>;
   heartbeatMs: number;
   bodyLimit: string;
+  /** What the run dashboard (`/admin/dashboard`, `/admin/api/…`, behind the admin key) reads; absent = no dashboard. */
+  dashboard?: OpsServiceDeps;
 }
 
 /** A client's `x-request-id` is echoed only when it looks like an id (it goes into every log line of the request). */
@@ -76,7 +80,10 @@ export function createApp(deps: ApiDeps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(requestContext(deps));
-  app.use(opsRoutes(deps));
+  const dashboard = deps.dashboard
+    ? dashboardRoutes({ ops: new OpsService(deps.dashboard), runs: deps.runs, cancels: deps.cancels, heartbeatMs: deps.heartbeatMs })
+    : {};
+  app.use(opsRoutes({ ...deps, adminPages: { ...deps.adminPages, ...dashboard } }));
   app.use(express.json({ limit: deps.bodyLimit, strict: false }));
   app.use(authenticate(deps.apiKeys));
   app.use(assistantsRoutes(deps.registry));

@@ -126,6 +126,12 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
       apiKeys: config.apiKeys,
       heartbeatMs: config.heartbeatMs,
       bodyLimit: config.bodyLimit,
+      dashboard: {
+        runs,
+        redis,
+        redisPrefix: config.redisPrefix,
+        jobCounts: () => queue.queue.getJobCounts("waiting", "active", "delayed"),
+      },
     });
     server = await listen(app, config.port, config.host);
     url = urlOf(server);

@@ -88,6 +88,25 @@ export class RunsRepo {
     return rows.map(toRun);
   }
 
+  /** Every tenant's active runs, oldest first (the ops dashboard; admin only). */
+  async listActiveAll(limit = 200): Promise<RunRecord[]> {
+    const { rows } = await this.db.query(
+      `SELECT ${COLUMNS} FROM runs WHERE status IN ('pending', 'running') ORDER BY created_at, run_id LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toRun);
+  }
+
+  /** Every tenant's most recently finished runs, optionally of one terminal status (the ops dashboard; admin only). */
+  async listRecentFinished(opts: { status?: TerminalRunStatus; limit?: number } = {}): Promise<RunRecord[]> {
+    const { rows } = await this.db.query(
+      `SELECT ${COLUMNS} FROM runs WHERE status NOT IN ('pending', 'running') AND ($1::text IS NULL OR status = $1)
+       ORDER BY finished_at DESC NULLS LAST, run_id DESC LIMIT $2`,
+      [opts.status ?? null, opts.limit ?? 50],
+    );
+    return rows.map(toRun);
+  }
+
   /** Active runs of a thread, read outside any transaction. */
   async listActiveNow(threadId: string): Promise<RunRecord[]> {
     return this.listActive(this.db, threadId);
