@@ -7,25 +7,31 @@
 //   node --import tsx --cpu-prof --cpu-prof-dir bench/out/prof/runline bench/run-bench.ts --only concurrent-runline
 //   npx tsx bench/summarize-cpuprofile.ts bench/out/prof/runline --window concurrent-runline
 //
-// Options: --iterations N (single runs per side, 20)  --warmup N (2)  --rounds N (concurrent rounds per side, 5)
-//          --concurrency N (50)  --baseline-saver postgres|memory (postgres)  --no-write
+//   npx tsx bench/run-bench.ts --runline-process   the same scenarios with Runline in its own OS process, as deployed
+//                                              (`node --import tsx apps/runline/src/main.ts --role all --no-demo`): API +
+//                                              worker there, SSE clients + in-process baseline here. Writes
+//                                              bench/out/foundation-process.json; the Foundation section shows both runs.
 //
-// Everything runs in ONE process on a private Redis prefix / Postgres schema that is removed at the end.
+// Options: --iterations N (single runs per side, 20)  --warmup N (2)  --rounds N (concurrent rounds per side, 5)
+//          --concurrency N (50)  --baseline-saver postgres|memory (postgres)  --runline-process
+//          --quiet-wait S (wait up to S s for the machine to be quiet first, 180)  --no-write
+//
+// By default everything runs in ONE process on a private Redis prefix / Postgres schema that is removed at the end.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { createCheckpointer } from "@runline/checkpoint";
-import { loadConfig, type RunlineConfig } from "@runline/config";
 import { createPool } from "@runline/db";
 import { compileStoryGraph } from "@runline/graphs";
-import { createTestNamespace, type TestNamespace } from "@runline/testing";
+import { createTestNamespace } from "@runline/testing";
 import type { Pool } from "pg";
-import { startRunline, type Runline } from "../apps/runline/src/runtime";
 import { judge, rounded, summarizeConcurrent, summarizeLatency, type ConcurrentSummary, type LatencySummary } from "./lib/derive";
 import { describeEnvironment } from "./lib/environment";
 import { profileIo, type IoProfile } from "./lib/io-profile";
-import { renderFoundation, writeSection } from "./lib/results-md";
+import { pgBackendsOf, QuietGate, taggedDatabaseUrl, waitForQuiet } from "./lib/quiet";
+import { renderFoundationFromFiles, writeSection } from "./lib/results-md";
+import { procMemoryMb, startInProcessRunline, startRunlineProcess, type RunlineTarget } from "./lib/runline-target";
 import { measureConcurrent, measureLatency, windows, type Targets } from "./lib/scenarios";
 import { IoTracer } from "./lib/trace";
 
@@ -44,6 +50,8 @@ interface Options {
   rounds: number;
   concurrency: number;
   baselineSaver: "postgres" | "memory";
+  runlineProcess: boolean;
+  quietWaitS: number;
   write: boolean;
 }
 
@@ -57,6 +65,8 @@ function readOptions(argv = process.argv.slice(2)): Options {
       rounds: { type: "string", default: "5" },
       concurrency: { type: "string", default: "50" },
       "baseline-saver": { type: "string", default: "postgres" },
+      "runline-process": { type: "boolean", default: false },
+      "quiet-wait": { type: "string", default: "180" },
       "no-write": { type: "boolean", default: false },
     },
   });
@@ -77,6 +87,8 @@ function readOptions(argv = process.argv.slice(2)): Options {
     rounds: int("rounds", values.rounds),
     concurrency: int("concurrency", values.concurrency),
     baselineSaver: saver,
+    runlineProcess: values["runline-process"]!,
+    quietWaitS: int("quiet-wait", values["quiet-wait"]),
     write: !values["no-write"],
   };
 }
@@ -89,20 +101,6 @@ function cpuProfDir(): string | null {
     if (args[i]!.startsWith("--cpu-prof-dir=")) return path.resolve(args[i]!.slice("--cpu-prof-dir=".length));
   }
   return null;
-}
-
-/** Runline on the private namespace, configured as the tests do (API + worker in this process). */
-function benchConfig(ns: TestNamespace): RunlineConfig {
-  return loadConfig({
-    REDIS_URL: ns.redisUrl,
-    DATABASE_URL: ns.databaseUrl,
-    RUNLINE_DB_SCHEMA: ns.schema,
-    RUNLINE_REDIS_PREFIX: ns.redisPrefix,
-    RUNLINE_CONFIG: path.join(REPO_ROOT, "runline.json"),
-    HOST: "127.0.0.1",
-    PORT: "0",
-    LOG_LEVEL: "error",
-  });
 }
 
 /**
@@ -120,16 +118,22 @@ async function main(): Promise<void> {
   // Patches pg/ioredis only during the I/O profile phase, after the timed scenarios.
   const tracer = new IoTracer();
   const ns = await createTestNamespace("bench");
-  let runline: Runline | undefined;
+  let runline: RunlineTarget | undefined;
   let basePool: Pool | undefined;
   try {
-    const config = benchConfig(ns);
-    runline = await startRunline(config);
-    basePool = createPool(ns.databaseUrl, ns.schema); // same default size (20) as Runline's pool
+    // In-process: API + worker in this process, configured as the tests do. Own process: as deployed (main.ts).
+    // Tagged with application_name so the QuietGate can tell our Postgres backends from other sessions'.
+    const pgTag = `bench-${ns.id}`;
+    const databaseUrl = taggedDatabaseUrl(ns.databaseUrl, pgTag);
+    runline = opts.runlineProcess ? await startRunlineProcess(ns, { databaseUrl }) : await startInProcessRunline(ns, { databaseUrl });
+    const config = runline.config;
+    basePool = createPool(databaseUrl, ns.schema); // same default size (20) as Runline's pool
     const graph = compileStoryGraph(await baselineSaver(opts.baselineSaver, basePool, ns.schema));
-    const targets: Targets = { graph, baseUrl: runline.url! };
+    const gate = new QuietGate([process.pid, runline.pid], pgBackendsOf(basePool, pgTag));
+    const targets: Targets = { graph, baseUrl: runline.url, runlinePid: runline.pid, gate };
     const env = await describeEnvironment(ns.redis, ns.pool);
-    console.error(`bench: Runline at ${targets.baseUrl}, namespace ${ns.id}, ${env.nproc} cores, node ${env.node}`);
+    console.error(`bench: Runline (${runline.mode}, pid ${runline.pid}) at ${targets.baseUrl}, namespace ${ns.id}, ${env.nproc} cores, node ${env.node}`);
+    await waitForQuiet(opts.quietWaitS * 1000);
 
     let latency: LatencySummary | null = null;
     if (opts.scenarios.has("latency")) {
@@ -148,7 +152,8 @@ async function main(): Promise<void> {
     }
 
     let io: IoProfile | null = null;
-    if (!opts.partial) {
+    // The tracer patches pg/ioredis in this process: it sees Runline's I/O only when Runline runs in here.
+    if (!opts.partial && runline.mode === "in-process") {
       console.error("bench: I/O profile (one traced run per side) …");
       io = await profileIo(targets, tracer, { tokens: 100, delayMs: 10 });
     }
@@ -158,12 +163,32 @@ async function main(): Promise<void> {
       opts.baselineSaver === "postgres"
         ? "`compileStoryGraph(createCheckpointer(pool, schema))`: the same story graph with the same Postgres checkpointer (`BranchSafePostgresSaver`, same schema, its own pool of 20), `graph.stream` with `streamMode: [\"messages\", \"values\"]`."
         : "`compileStoryGraph(new MemorySaver())`: the same story graph with an in-memory checkpointer (no Postgres writes).";
-    const runlineSettings = `\`startRunline\` with API and BullMQ worker in this process (worker concurrency ${config.workerConcurrency}, Postgres pool 20), story graph from \`runline.json\`, \`stream_mode: ["values", "messages-tuple"]\`, client = \`openSse\` from \`@runline/testing\` (fetch, same process).`;
+    const runlineSettings =
+      runline.mode === "in-process"
+        ? `\`startRunline\` with API and BullMQ worker in this process (worker concurrency ${config.workerConcurrency}, Postgres pool 20), story graph from \`runline.json\`, \`stream_mode: ["values", "messages-tuple"]\`, client = \`openSse\` from \`@runline/testing\` (fetch, same process).`
+        : `its own OS process (\`node --import tsx apps/runline/src/main.ts --role all --no-demo\`: API and BullMQ worker, worker concurrency ${config.workerConcurrency}, Postgres pool 20), story graph from \`runline.json\`, \`stream_mode: ["values", "messages-tuple"]\`, client = \`openSse\` from \`@runline/testing\` in the benchmark process.`;
     const command = `npx tsx bench/run-bench.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
-    const output = rounded({ env, command, options: { ...opts, scenarios: [...opts.scenarios] }, baseline: opts.baselineSaver, latency, concurrent, goals, io, windows });
+    const runlineProcess = runline.mode === "own-process" ? (({ rssMb, hwmMb }) => ({ pid: runline!.pid, hwmMb, rssAtEndMb: rssMb }))(procMemoryMb(runline.pid)) : null;
+    const output = rounded({
+      env,
+      command,
+      mode: runline.mode,
+      options: { ...opts, scenarios: [...opts.scenarios] },
+      baseline: opts.baselineSaver,
+      baselineText: baseline,
+      runlineSettings,
+      latency,
+      concurrent,
+      goals,
+      io,
+      runlineProcess,
+      discards: { samples: gate.discarded, waitedMs: gate.waitedMs },
+      windows,
+    });
 
     mkdirSync(OUT_DIR, { recursive: true });
-    const jsonName = opts.partial ? `foundation-${[...opts.scenarios].join("+")}.json` : "foundation.json";
+    const stem = runline.mode === "own-process" ? "foundation-process" : "foundation";
+    const jsonName = opts.partial ? `${stem}-${[...opts.scenarios].join("+")}.json` : `${stem}.json`;
     writeFileSync(path.join(OUT_DIR, jsonName), JSON.stringify(output, null, 2) + "\n");
     // The profiler's clock for each phase, so summarize-cpuprofile.ts can cut a whole-process profile down to one
     // phase; also next to the profile when running under --cpu-prof-dir, where the summariser looks first.
@@ -172,8 +197,11 @@ async function main(): Promise<void> {
       writeFileSync(path.join(dir, "windows.json"), JSON.stringify(windows, null, 2) + "\n");
     }
 
-    if (latency && concurrent?.inProcess && concurrent.runline && io) {
-      const section = renderFoundation({ env, command, baseline, runlineSettings, latency, concurrent, goals, io });
+    const completeRun = Boolean(latency && concurrent?.inProcess && concurrent.runline && (io || runline.mode === "own-process"));
+    const section = completeRun ? renderFoundationFromFiles(OUT_DIR, { baseline, runlineSettings }) : null;
+    if (section) {
+      // The section shows the single-process run and the own-process run side by side (from their JSON files),
+      // whichever of the two ran last.
       console.log(section);
       if (opts.write) writeSection(RESULTS_MD, "Foundation", section);
       console.error(`bench: wrote bench/out/${jsonName}${opts.write ? " and the Foundation section of bench/RESULTS.md" : ""}`);

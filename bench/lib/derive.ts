@@ -57,6 +57,10 @@ export interface ConcurrentSideSummary {
   tokensVerified: number;
   /** Runline only: median TTFT phases under load. */
   phasesP50?: Record<keyof TtftPhases, number>;
+  /** Median over rounds of who used the CPU (cores' worth). */
+  cpu?: Record<string, number>;
+  /** Runline in its own process: its peak VmRSS over the rounds and its VmHWM (peak since start) after them. */
+  runlineProcess?: { peakRssMb: number; hwmMb: number; rssBeforeMb: number };
 }
 
 function summarizeSide(rounds: ConcurrentRound<RunTiming>[], concurrency: number, tokens: number): ConcurrentSideSummary | null {
@@ -75,6 +79,18 @@ function summarizeSide(rounds: ConcurrentRound<RunTiming>[], concurrency: number
     peakHeapUsedMb: Math.max(...rounds.map((x) => x.memory.peakHeapUsedMb)),
     rssBeforeMb: Math.min(...rounds.map((x) => x.memory.rssBeforeMb)),
     tokensVerified: all.reduce((sum, x) => sum + x.tokens, 0),
+    ...(rounds[0]?.cpu
+      ? { cpu: Object.fromEntries(Object.keys(rounds[0].cpu).map((k) => [k, median(rounds.map((x) => (x.cpu as unknown as Record<string, number>)[k]!))])) }
+      : {}),
+    ...(rounds[0]?.runlineProcessMemory
+      ? {
+          runlineProcess: {
+            peakRssMb: Math.max(...rounds.map((x) => x.runlineProcessMemory!.peakRssMb)),
+            hwmMb: Math.max(...rounds.map((x) => x.runlineProcessMemory!.hwmMb)),
+            rssBeforeMb: Math.min(...rounds.map((x) => x.runlineProcessMemory!.rssBeforeMb)),
+          },
+        }
+      : {}),
     ...(all.length && "phases" in all[0]! ? { phasesP50: phasesP50(all as HttpRunTiming[]) } : {}),
   };
 }

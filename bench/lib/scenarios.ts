@@ -3,12 +3,23 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { streamInProcess, type StoryGraph } from "./in-process";
 import { startMemorySampler, profilerClockMicros, type MemoryPeak } from "./memory";
 import { createThread, streamOverHttp, type HttpRunTiming } from "./over-http";
+import { startCpuMonitor, type CpuShare, type QuietGate } from "./quiet";
+import { startProcMemorySampler } from "./runline-target";
 import { assertTokens, type RunTiming } from "./timing";
 import type { StoryPace } from "./workload";
 
 export interface Targets {
   graph: StoryGraph;
   baseUrl: string;
+  /** OS pid of the Runline process when it runs in a process of its own (its memory and CPU are sampled then). */
+  runlinePid?: number;
+  /** Re-takes samples during which other sessions used the machine (see lib/quiet.ts). */
+  gate?: QuietGate;
+}
+
+/** Runs one sample through the gate (discarded and re-taken while others are busy), or plainly without one. */
+function gated<T>(t: Targets, one: () => Promise<T>): Promise<T> {
+  return t.gate ? t.gate.measure(one) : one();
 }
 
 /** A time window of one phase on the CPU profiler's clock, so a profile can be cut down to that phase. */
@@ -67,7 +78,7 @@ export async function measureLatency(t: Targets, pace: StoryPace, iterations: nu
   return inWindow("latency", async () => {
     const result: LatencyResult = { pace, iterations, inProcess: [], runline: [] };
     for (let i = 0; i < iterations; i++) {
-      const { inProcess, runline } = await latencyPair(t, pace, i % 2 === 1);
+      const { inProcess, runline } = await gated(t, () => latencyPair(t, pace, i % 2 === 1));
       assertTokens(`latency in-process #${i}`, inProcess, pace.tokens);
       assertRunlineRun(`latency runline #${i}`, runline, pace.tokens);
       result.inProcess.push(inProcess);
@@ -87,7 +98,12 @@ function assertRunlineRun(label: string, run: HttpRunTiming, tokens: number): vo
 export interface ConcurrentRound<T extends RunTiming> {
   wallMs: number;
   runs: T[];
+  /** This (benchmark) process. */
   memory: MemoryPeak;
+  /** Who used the CPU during the round (cores' worth). */
+  cpu: CpuShare;
+  /** The Runline process, when it has its own (VmRSS sampled every 50 ms; VmHWM = its peak since start). */
+  runlineProcessMemory?: { peakRssMb: number; rssBeforeMb: number; hwmMb: number };
 }
 
 export interface ConcurrentResult {
@@ -106,10 +122,11 @@ async function concurrentInProcess(
 ): Promise<ConcurrentRound<RunTiming>> {
   const round = await inWindow(label, async () => {
     const memory = startMemorySampler(50);
+    const cpu = startCpuMonitor(t.runlinePid, t.gate?.ourPgBackends());
     const start = performance.now();
     const runs = await Promise.all(Array.from({ length: concurrency }, () => streamInProcess(t.graph, pace)));
     const wallMs = performance.now() - start;
-    return { wallMs, runs, memory: memory.stop() };
+    return { wallMs, runs, memory: memory.stop(), cpu: cpu.stop() };
   });
   const { runs } = round;
   runs.forEach((run, i) => assertTokens(`concurrent in-process run ${i}`, run, pace.tokens));
@@ -125,12 +142,21 @@ async function concurrentRunline(
 ): Promise<ConcurrentRound<HttpRunTiming>> {
   const threadIds = await Promise.all(Array.from({ length: concurrency }, () => createThread(t.baseUrl)));
   await sleep(SETTLE_MS);
+  const own = t.runlinePid !== undefined && t.runlinePid !== process.pid;
   const round = await inWindow(label, async () => {
     const memory = startMemorySampler(50);
+    const runlineMemory = own ? startProcMemorySampler(t.runlinePid!, 50) : null;
+    const cpu = startCpuMonitor(t.runlinePid, t.gate?.ourPgBackends());
     const start = performance.now();
     const runs = await Promise.all(threadIds.map((threadId) => streamOverHttp(t.baseUrl, threadId, pace)));
     const wallMs = performance.now() - start;
-    return { wallMs, runs, memory: memory.stop() };
+    return {
+      wallMs,
+      runs,
+      memory: memory.stop(),
+      cpu: cpu.stop(),
+      ...(runlineMemory ? { runlineProcessMemory: runlineMemory.stop() } : {}),
+    };
   });
   const { runs } = round;
   runs.forEach((run, i) => assertRunlineRun(`concurrent runline run ${i}`, run, pace.tokens));
@@ -159,10 +185,10 @@ export async function measureConcurrent(
     for (const side of order) {
       await sleep(250); // let the previous round's stragglers and GC finish before the clock starts
       if (side === "in" && sides.inProcess) {
-        result.inProcess.push(await concurrentInProcess(t, pace, concurrency, "concurrent-inprocess"));
+        result.inProcess.push(await gated(t, () => concurrentInProcess(t, pace, concurrency, "concurrent-inprocess")));
       }
       if (side === "runline" && sides.runline) {
-        result.runline.push(await concurrentRunline(t, pace, concurrency, "concurrent-runline"));
+        result.runline.push(await gated(t, () => concurrentRunline(t, pace, concurrency, "concurrent-runline")));
       }
     }
   }

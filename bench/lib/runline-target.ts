@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { loadConfig, type RunlineConfig } from "@runline/config";
+import type { TestNamespace } from "@runline/testing";
+import { startRunline } from "../../apps/runline/src/runtime";
+
+const REPO_ROOT = path.resolve(__dirname, "../..");
+
+/** The environment Runline gets in both modes (in-process: through `loadConfig`; own process: as its env). */
+export function runlineEnv(ns: TestNamespace, port: number, opts: TargetOptions = {}): Record<string, string> {
+  return {
+    REDIS_URL: ns.redisUrl,
+    DATABASE_URL: opts.databaseUrl ?? ns.databaseUrl,
+    RUNLINE_DB_SCHEMA: ns.schema,
+    RUNLINE_REDIS_PREFIX: ns.redisPrefix,
+    RUNLINE_CONFIG: path.join(REPO_ROOT, "runline.json"),
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    LOG_LEVEL: "error",
+  };
+}
+
+export interface TargetOptions {
+  /** Replaces the namespace's database URL (e.g. with extra connection `options`). */
+  databaseUrl?: string;
+}
+
+/** A running Runline the benchmark talks to over HTTP, wherever it runs. */
+export interface RunlineTarget {
+  mode: "in-process" | "own-process";
+  url: string;
+  config: RunlineConfig;
+  /** OS pid of the Runline process (this process in `in-process` mode). */
+  pid: number;
+  close(): Promise<void>;
+}
+
+/** API + worker in this process, as run-bench.ts always did (and the tests do). */
+export async function startInProcessRunline(ns: TestNamespace, opts: TargetOptions = {}): Promise<RunlineTarget> {
+  const config = loadConfig(runlineEnv(ns, 0, opts));
+  const runline = await startRunline(config);
+  return { mode: "in-process", url: runline.url!, config, pid: process.pid, close: () => runline.close() };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runline as deployed: `node --import tsx apps/runline/src/main.ts --role all --no-demo` in its own OS process
+ * (API + worker in that process), on the benchmark's private namespace. Resolves once `GET /ok` answers.
+ */
+export async function startRunlineProcess(ns: TestNamespace, opts: TargetOptions = {}, timeoutMs = 30_000): Promise<RunlineTarget> {
+  const port = await freePort();
+  const env = runlineEnv(ns, port, opts);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(REPO_ROOT, "apps/runline/src/main.ts"), "--role", "all", "--no-demo"],
+    { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-20_000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Runline process exited (${child.exitCode ?? child.signalCode}) before it answered /ok:\n${log}`);
+    try {
+      const res = await fetch(`${url}/ok`);
+      if (res.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGTERM");
+      throw new Error(`Runline process did not answer /ok within ${timeoutMs} ms:\n${log}`);
+    }
+    await sleep(100);
+  }
+  return {
+    mode: "own-process",
+    url,
+    config: loadConfig(env),
+    pid: child.pid!,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const code = await Promise.race([exited, sleep(10_000).then(() => "timeout" as const)]);
+      if (code === "timeout") {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+}
+
+/** VmRSS / VmHWM (peak RSS since start) of a process from /proc, in MB; NaN where /proc is unavailable. */
+export function procMemoryMb(pid: number): { rssMb: number; hwmMb: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+  } catch {
+    return { rssMb: Number.NaN, hwmMb: Number.NaN };
+  }
+}
+
+/** Samples another process's VmRSS every `intervalMs` (and its VmHWM at stop), for peaks during one scenario. */
+export function startProcMemorySampler(pid: number, intervalMs = 50): { stop(): { peakRssMb: number; rssBeforeMb: number; hwmMb: number } } {
+  const before = procMemoryMb(pid).rssMb;
+  let peak = before;
+  const timer = setInterval(() => {
+    const { rssMb } = procMemoryMb(pid);
+    if (rssMb > peak) peak = rssMb;
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const now = procMemoryMb(pid);
+      return { peakRssMb: Math.max(peak, now.rssMb), rssBeforeMb: before, hwmMb: now.hwmMb };
+    },
+  };
+}
