@@ -187,14 +187,14 @@ export class RunsRepo {
     return rowCount === 1;
   }
 
-  /** Records a cancel request on an active run; false when the run is already terminal. */
-  async requestCancel(runId: string, action: CancelAction): Promise<boolean> {
-    const { rowCount } = await this.db.query(
+  /** Records a cancel request on an active run and returns it; null when the run is already terminal. */
+  async requestCancel(runId: string, action: CancelAction): Promise<RunRecord | null> {
+    const { rows } = await this.db.query(
       `UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, clock_timestamp()),
          cancel_action = coalesce(cancel_action, $2), updated_at = clock_timestamp()
-       WHERE run_id = $1 AND status IN ('pending', 'running')`,
+       WHERE run_id = $1 AND status IN ('pending', 'running') RETURNING ${COLUMNS}`,
       [runId, action],
     );
-    return rowCount === 1;
+    return rows[0] ? toRun(rows[0]) : null;
   }
 }

@@ -73,24 +73,26 @@ export class CancelService {
 
   private async stopRun(run: RunRecord, { wait, action }: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
     const { runs, finisher, queue, redis, redisPrefix } = this.deps;
-    if (isTerminalRunStatus(run.status) || !(await runs.requestCancel(run.run_id, action))) {
-      return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
-    }
+    const recorded = isTerminalRunStatus(run.status) ? null : await runs.requestCancel(run.run_id, action);
+    if (!recorded) return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
     // Listen for the terminal event before anything can produce it, so a fast worker cannot be missed.
     const ended = wait ? await this.listenForEnd(run.run_id) : null;
     try {
       await publishCancel(redis, redisPrefix, { runId: run.run_id, action });
-      const finishedHere = await finisher.finish(run.run_id, run.thread_id, {
-        status: "interrupted",
-        partial: noPartial(action),
-        onlyIfPending: true,
-      });
-      if (finishedHere) await queue.removeWaiting(run.run_id).catch(() => false);
-      if (!ended) return { outcome: "requested", run: (await runs.getById(run.run_id)) ?? run };
-      const current = await runs.getById(run.run_id);
-      const done = current && isTerminalRunStatus(current.status) && current.finished_at ? true : await ended.wait();
-      const latest = (await runs.getById(run.run_id)) ?? run;
-      return { outcome: done && latest.status === "interrupted" ? "cancelled" : done ? "already_finished" : "requested", run: latest };
+      // A run no worker has started is finished here (compare-and-set on pending: if a worker claims it first,
+      // the worker sees the recorded cancel and stops before its first token). A running one is the worker's.
+      if (recorded.status === "pending") {
+        const finishedHere = await finisher.finish(run.run_id, run.thread_id, { status: "interrupted", partial: noPartial(action), onlyIfPending: true });
+        if (finishedHere) await queue.removeWaiting(run.run_id).catch(() => false);
+      }
+      if (!ended) return { outcome: "requested", run: (await runs.getById(run.run_id)) ?? recorded };
+      let latest = await runs.getById(run.run_id);
+      if (!latest || !isTerminalRunStatus(latest.status)) {
+        if (!(await ended.wait())) return { outcome: "requested", run: latest ?? recorded };
+        latest = await runs.getById(run.run_id);
+      }
+      if (!latest) return { outcome: "already_finished", run: recorded };
+      return { outcome: latest.status === "interrupted" ? "cancelled" : "already_finished", run: latest };
     } finally {
       ended?.stop();
     }
