@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig, type RunlineConfig } from "@runline/config";
-import type { TestNamespace } from "@runline/testing";
+import { namespaceEnv, type TestNamespace } from "@runline/testing";
 import { startRunline } from "../../apps/runline/src/runtime";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -12,11 +12,8 @@ const REPO_ROOT = path.resolve(__dirname, "../..");
 /** The environment Runline gets in both modes (in-process: through `loadConfig`; own process: as its env). */
 export function runlineEnv(ns: TestNamespace, port: number, opts: TargetOptions = {}): Record<string, string> {
   return {
-    REDIS_URL: ns.redisUrl,
-    DATABASE_URL: opts.databaseUrl ?? ns.databaseUrl,
-    RUNLINE_DB_SCHEMA: ns.schema,
-    RUNLINE_REDIS_PREFIX: ns.redisPrefix,
-    RUNLINE_CONFIG: path.join(REPO_ROOT, "runline.json"),
+    ...namespaceEnv(ns),
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     HOST: "127.0.0.1",
     PORT: String(port),
     LOG_LEVEL: "error",

@@ -1,9 +1,7 @@
-import path from "node:path";
 import { loadConfig } from "@runline/config";
-import { createTestNamespace, type TestNamespace } from "@runline/testing";
+import { createTestNamespace, namespaceEnv, type TestNamespace } from "@runline/testing";
 import { startRunline, type Runline } from "../src/runtime";
 
-const REPO_ROOT = path.resolve(__dirname, "../../..");
 
 /** A JSON HTTP client bound to one server and (optionally) one API key. */
 export interface ApiClient {
@@ -45,11 +43,7 @@ export interface TestRunline {
 export async function startTestRunline(name: string, env: Record<string, string> = {}, existing?: TestNamespace): Promise<TestRunline> {
   const ns = existing ?? (await createTestNamespace(name));
   const config = loadConfig({
-    REDIS_URL: ns.redisUrl,
-    DATABASE_URL: ns.databaseUrl,
-    RUNLINE_DB_SCHEMA: ns.schema,
-    RUNLINE_REDIS_PREFIX: ns.redisPrefix,
-    RUNLINE_CONFIG: path.join(REPO_ROOT, "runline.json"),
+    ...namespaceEnv(ns),
     HOST: "127.0.0.1",
     PORT: "0",
     RUNLINE_STORY_TOKENS: "20",

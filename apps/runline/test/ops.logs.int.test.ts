@@ -1,12 +1,10 @@
-import path from "node:path";
 import { loadConfig } from "@runline/config";
-import { createTestNamespace, collectSse, waitFor, type TestNamespace } from "@runline/testing";
+import { createTestNamespace, collectSse, namespaceEnv, waitFor, type TestNamespace } from "@runline/testing";
 import { createLogger } from "../src/logger";
 import { startRunline, type Runline } from "../src/runtime";
 import { cancel, startLiveRun } from "./cancel-helpers";
 import { apiClient, userInput, type TestRunline } from "./harness";
 
-const REPO_ROOT = path.resolve(__dirname, "../../..");
 const API_KEY = "tenant-key-never-logged-0123";
 const SECRET_INPUT = "the-user-input-must-never-be-logged";
 
@@ -19,11 +17,7 @@ let t: TestRunline;
 beforeAll(async () => {
   ns = await createTestNamespace("ops-logs");
   const config = loadConfig({
-    REDIS_URL: ns.redisUrl,
-    DATABASE_URL: ns.databaseUrl,
-    RUNLINE_DB_SCHEMA: ns.schema,
-    RUNLINE_REDIS_PREFIX: ns.redisPrefix,
-    RUNLINE_CONFIG: path.join(REPO_ROOT, "runline.json"),
+    ...namespaceEnv(ns),
     HOST: "127.0.0.1",
     PORT: "0",
     RUNLINE_API_KEYS: `${API_KEY}:acme`,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import type { TestNamespace } from "@runline/testing";
+import { namespaceEnv, type TestNamespace } from "@runline/testing";
 
 const REPO_ROOT = path.resolve(__dirname, "../../..");
 
@@ -18,11 +18,7 @@ export function spawnWorker(ns: TestNamespace, env: Record<string, string> = {})
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      REDIS_URL: ns.redisUrl,
-      DATABASE_URL: ns.databaseUrl,
-      RUNLINE_DB_SCHEMA: ns.schema,
-      RUNLINE_REDIS_PREFIX: ns.redisPrefix,
-      RUNLINE_CONFIG: path.join(REPO_ROOT, "runline.json"),
+      ...namespaceEnv(ns),
       LOG_LEVEL: "info",
       ...env,
     },

@@ -1,3 +1,4 @@
 export * from "./namespace";
 export * from "./wait-for";
 export * from "./sse-client";
+export * from "./runline-env";
