@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler } from "express";
 import { randomUUID } from "node:crypto";
 import { errorFields, observeRequests, SILENT_LOGGER, type Logger, type RunlineMetrics } from "@runline/observability";
 import { authenticate } from "./http/auth";
+import { cors } from "./http/cors";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { metaRoutes, type HealthChecks } from "./routes/meta.routes";
 import { runsRoutes } from "./routes/runs.routes";
@@ -38,6 +39,8 @@ export interface ApiDeps extends OpsDeps {
   apiKeys: ReadonlyMap<string, string>;
   heartbeatMs: number;
   bodyLimit: string;
+  /** Origins allowed to call the API from a browser (`*` = any); empty = no CORS headers. */
+  corsOrigins?: readonly string[];
   /** What the run dashboard (`/admin/dashboard`, `/admin/api/…`, behind the admin key) reads; absent = no dashboard. */
   dashboard?: OpsServiceDeps;
 }
@@ -51,7 +54,6 @@ function requestContext(deps: OpsDeps): RequestHandler[] {
       const given = req.get("x-request-id");
       res.locals.requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
       res.set("X-Request-Id", res.locals.requestId);
-      res.set("Access-Control-Expose-Headers", "content-location, location, x-pagination-total, x-pagination-next, x-request-id");
       next();
     },
     observeRequests({ logger: deps.logger ?? SILENT_LOGGER, metrics: deps.metrics }),
@@ -80,6 +82,7 @@ export function createApp(deps: ApiDeps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(requestContext(deps));
+  app.use(cors(deps.corsOrigins ?? []));
   const dashboard = deps.dashboard
     ? dashboardRoutes({ ops: new OpsService(deps.dashboard), runs: deps.runs, cancels: deps.cancels, heartbeatMs: deps.heartbeatMs })
     : {};

@@ -126,6 +126,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
       apiKeys: config.apiKeys,
       heartbeatMs: config.heartbeatMs,
       bodyLimit: config.bodyLimit,
+      corsOrigins: config.corsOrigins,
       dashboard: {
         runs,
         redis,

@@ -32,6 +32,8 @@ export const RunlineEnvSchema = z
     RUNLINE_HEARTBEAT_MS: PositiveInt(5000),
     RUNLINE_JOURNAL_RETENTION_SECONDS: PositiveInt(3600),
     RUNLINE_BODY_LIMIT: z.string().default("1mb"),
+    /** Browser origins allowed to call the API (comma-separated, or `*`); empty = same-origin only. */
+    RUNLINE_CORS_ORIGINS: z.string().default(""),
     /** Longest a run may take before it ends as `timeout` (0 = no limit). */
     RUNLINE_RUN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(0),
     RUNLINE_LOCK_DURATION_MS: PositiveInt(30_000),
@@ -88,6 +90,7 @@ export interface RunlineConfig {
   heartbeatMs: number;
   journalRetentionSeconds: number;
   bodyLimit: string;
+  corsOrigins: readonly string[];
   runTimeoutMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
@@ -140,6 +143,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     heartbeatMs: env.RUNLINE_HEARTBEAT_MS,
     journalRetentionSeconds: env.RUNLINE_JOURNAL_RETENTION_SECONDS,
     bodyLimit: env.RUNLINE_BODY_LIMIT,
+    corsOrigins: env.RUNLINE_CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
     runTimeoutMs: env.RUNLINE_RUN_TIMEOUT_MS,
     lockDurationMs: env.RUNLINE_LOCK_DURATION_MS,
     stalledIntervalMs: env.RUNLINE_STALLED_INTERVAL_MS,
