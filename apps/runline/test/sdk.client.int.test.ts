@@ -20,6 +20,10 @@ describe("the official LangGraph SDK Client against Runline", () => {
     expect(assistant.graph_id).toBe("story");
     const found = await client.assistants.search({ graphId: "story" });
     expect(found.map((a) => a.assistant_id)).toEqual([assistant.assistant_id]);
+    const drawable = await client.assistants.getGraph(assistant.assistant_id);
+    expect(drawable.edges).toEqual(
+      expect.arrayContaining([expect.objectContaining({ source: "__start__", target: "llm" }), expect.objectContaining({ source: "llm", target: "__end__" })]),
+    );
   });
 
   it("streams a run, cancels it, and the partial is in the thread; the next run saw it", async () => {

@@ -24,6 +24,13 @@ export function assistantsRoutes(registry: GraphRegistry): Router {
   router.get("/assistants/:assistantId", (req, res) => {
     res.json(assistantView(registry.resolveAssistant(String(req.params.assistantId))));
   });
+  // The drawable graph (nodes and edges), as LangGraph Studio and the SDK's `assistants.getGraph` read it.
+  router.get("/assistants/:assistantId/graph", async (req, res) => {
+    const entry = registry.resolveAssistant(String(req.params.assistantId));
+    const graph = (await registry.get(entry.graphId)) as unknown as { getGraphAsync(): Promise<{ toJSON(): unknown }> };
+    res.json((await graph.getGraphAsync()).toJSON());
+  });
+
   router.post("/assistants/search", (req, res) => {
     const { graph_id, limit = 10, offset = 0 } = (req.body ?? {}) as { graph_id?: string; limit?: number; offset?: number };
     const all = registry.entries().filter((e) => !graph_id || e.graphId === graph_id);
