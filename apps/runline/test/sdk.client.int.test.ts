@@ -20,6 +20,8 @@ describe("the official LangGraph SDK Client against Runline", () => {
     expect(assistant.graph_id).toBe("story");
     const found = await client.assistants.search({ graphId: "story" });
     expect(found.map((a) => a.assistant_id)).toEqual([assistant.assistant_id]);
+    const schemas = await client.assistants.getSchemas(assistant.assistant_id);
+    expect(schemas).toMatchObject({ graph_id: "story", state_schema: { type: "object", properties: { messages: {} } } });
     const drawable = await client.assistants.getGraph(assistant.assistant_id);
     expect(drawable.edges).toEqual(
       expect.arrayContaining([expect.objectContaining({ source: "__start__", target: "llm" }), expect.objectContaining({ source: "llm", target: "__end__" })]),

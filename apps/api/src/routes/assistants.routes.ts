@@ -31,6 +31,24 @@ export function assistantsRoutes(registry: GraphRegistry): Router {
     res.json((await graph.getGraphAsync()).toJSON());
   });
 
+  // JSON schemas of the graph's state. Graphs built on LangGraph annotations carry no value types Runline could
+  // export, so the schemas list the state keys (what forms and clients key on) and leave their values open.
+  router.get("/assistants/:assistantId/schemas", async (req, res) => {
+    const entry = registry.resolveAssistant(String(req.params.assistantId));
+    const graph = (await registry.get(entry.graphId)) as unknown as { builder?: { channels?: Record<string, unknown> }; outputChannels?: unknown };
+    const keys = Object.keys(graph.builder?.channels ?? {});
+    const outputKeys = Array.isArray(graph.outputChannels) ? (graph.outputChannels as string[]) : keys;
+    const objectOf = (names: string[]) => ({ type: "object", title: entry.graphId, properties: Object.fromEntries(names.map((k) => [k, {}])) });
+    res.json({
+      graph_id: entry.graphId,
+      input_schema: objectOf(keys),
+      output_schema: objectOf(outputKeys),
+      state_schema: objectOf(keys),
+      config_schema: { type: "object", properties: {} },
+      context_schema: { type: "object", properties: {} },
+    });
+  });
+
   router.post("/assistants/search", (req, res) => {
     const { graph_id, limit = 10, offset = 0 } = (req.body ?? {}) as { graph_id?: string; limit?: number; offset?: number };
     const all = registry.entries().filter((e) => !graph_id || e.graphId === graph_id);
