@@ -118,3 +118,46 @@ describe("the official LangGraph SDK Client against Runline", () => {
     expect(await other.threads.search({ metadata: { suite: t.ns.id } })).toEqual([]);
   });
 });
+
+describe("the rest of the SDK surface", () => {
+  const quick = { configurable: { story_tokens: 4, story_token_delay_ms: 0 } };
+
+  it("threads: update, count, updateState, getState at a checkpoint, delete", async () => {
+    const thread = await client.threads.create({ metadata: { suite: t.ns.id, step: 1 } });
+    const updated = await client.threads.update(thread.thread_id, { metadata: { step: 2 } });
+    expect(updated.metadata).toMatchObject({ suite: t.ns.id, step: 2 });
+    expect(await client.threads.count({ metadata: { suite: t.ns.id, step: 2 } })).toBe(1);
+    await client.runs.wait(thread.thread_id, "story", { input: input("hello"), config: quick });
+    const head = await client.threads.getState<{ messages: any[] }>(thread.thread_id);
+    const written = await client.threads.updateState(thread.thread_id, {
+      values: { messages: [{ type: "human", content: "by hand", id: "sdk-manual" }] },
+      asNode: "llm",
+    });
+    expect(written.configurable?.checkpoint_id).toEqual(expect.any(String));
+    const atHead = await client.threads.getState<{ messages: any[] }>(thread.thread_id, head.checkpoint.checkpoint_id!);
+    expect(atHead.values.messages).toHaveLength(2);
+    expect((await client.threads.getState<{ messages: any[] }>(thread.thread_id)).values.messages).toHaveLength(3);
+    await client.threads.delete(thread.thread_id);
+    await expect(client.threads.get(thread.thread_id)).rejects.toThrow(/404/);
+  });
+
+  it("runs: list, join, delete, stateless stream, cancelMany", async () => {
+    const thread = await client.threads.create();
+    const run = await client.runs.create(thread.thread_id, "story", { input: input("join"), config: quick });
+    const joined = (await client.runs.join(thread.thread_id, run.run_id)) as any;
+    expect(joined.messages.map((m: any) => m.type)).toEqual(["human", "ai"]);
+    expect((await client.runs.list(thread.thread_id)).map((r) => r.run_id)).toEqual([run.run_id]);
+    await client.runs.delete(thread.thread_id, run.run_id);
+    expect(await client.runs.list(thread.thread_id)).toEqual([]);
+
+    const events: string[] = [];
+    for await (const chunk of client.runs.stream(null, "story", { input: input("stateless"), config: quick, streamMode: "values" })) events.push(chunk.event);
+    expect(events[0]).toBe("metadata");
+    expect(events).toContain("values");
+
+    const slowRun = await client.runs.create(thread.thread_id, "story", { input: input("slow"), config: slow });
+    await client.runs.cancelMany({ runIds: [slowRun.run_id], action: "interrupt" });
+    await client.runs.join(thread.thread_id, slowRun.run_id);
+    expect((await client.runs.get(thread.thread_id, slowRun.run_id)).status).toBe("interrupted");
+  });
+});

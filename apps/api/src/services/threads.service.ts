@@ -103,7 +103,8 @@ export class ThreadsService {
       if (active.length) throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}`);
       if (checkpointId) await this.getState(tenantId, threadId, { checkpoint_id: checkpointId, checkpoint_ns: body.checkpoint?.checkpoint_ns });
       const written = await graph.updateState(root(threadId, checkpointId, body.checkpoint?.checkpoint_ns ?? ""), body.values, body.as_node);
-      return { checkpoint: { ...written.configurable, checkpoint_map: null } };
+      // The LangGraph server answers `{checkpoint}`; the SDK's type says `{configurable}`: send both.
+      return { checkpoint: { ...written.configurable, checkpoint_map: null }, configurable: written.configurable };
     });
   }
 
