@@ -116,10 +116,11 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     // The hub opens its own subscriber connection (duplicated from this one) shared by every SSE client.
     const hub = createJournalHub(redis, config.redisPrefix, { onError: () => metrics.dependencyErrors.inc({ dependency: "redis" }) });
     const cancels = new CancelService({ runs, finisher, queue, redis, hub, redisPrefix: config.redisPrefix, metrics: cancelMetrics(metrics) });
+    const threadsService = new ThreadsService({ pool, threads, runs, registry, checkpointer, cancels });
     const app = createApp({
       ...ops,
       logger: logger.child({ component: "api" }),
-      threads: new ThreadsService({ pool, threads, runs, registry, checkpointer, cancels }),
+      threads: threadsService,
       runs: new RunsService({ pool, threads, runs, registry, dispatcher, checkpointer, redis, hub, redisPrefix: config.redisPrefix, cancels }),
       cancels,
       registry,
@@ -132,6 +133,11 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
         redis,
         redisPrefix: config.redisPrefix,
         jobCounts: () => queue.queue.getJobCounts("waiting", "active", "delayed"),
+        // The dashboard is not tenant-scoped: find the thread's tenant, then read its history as that tenant.
+        threadHistory: async (threadId) => {
+          const { rows } = await pool.query<{ tenant_id: string }>("SELECT tenant_id FROM threads WHERE thread_id = $1", [threadId]);
+          return rows[0] ? threadsService.history(rows[0].tenant_id, threadId, { limit: 1000 }) : null;
+        },
       },
     });
     server = await listen(app, config.port, config.host);

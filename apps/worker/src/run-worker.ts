@@ -1,23 +1,70 @@
 import type Redis from "ioredis";
 import { errorFields, type Logger } from "@runline/observability";
-import { createRunWorker, type RunWorkerOptions } from "@runline/queue";
+import { createRunWorker, WorkerHeartbeat, type RunWorkerOptions } from "@runline/queue";
 import { createRunProcessor, type RunProcessorDeps } from "./processors/run.processor";
 
 export interface RunWorkerHandle {
+  /** `hostname:pid`: the id under which this worker's heartbeat is listed. */
+  workerId: string;
   close(): Promise<void>;
 }
 
-/** Wires the run processor into a BullMQ worker; the worker's own events (errors, failed and stalled jobs) go to `logger`. */
-export function startRunWorker(connection: Redis, prefix: string, deps: RunProcessorDeps, options: RunWorkerOptions, logger: Logger): RunWorkerHandle {
-  const worker = createRunWorker(connection, prefix, createRunProcessor(deps), options);
+export interface RunWorkerHeartbeatOptions {
+  /** Every how often the heartbeat key is rewritten (its TTL is three times this). */
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * Wires the run processor into a BullMQ worker; the worker's own events (errors, failed and stalled jobs) go to
+ * `logger`. While it runs, the process's heartbeat (id, start, concurrency, active run ids) is kept in Redis for
+ * the run dashboard; a clean close removes it.
+ */
+export function startRunWorker(
+  connection: Redis,
+  prefix: string,
+  deps: RunProcessorDeps,
+  options: RunWorkerOptions & RunWorkerHeartbeatOptions,
+  logger: Logger,
+): RunWorkerHandle {
+  const processor = createRunProcessor(deps);
+  const active = new Set<string>();
+  const heartbeat = new WorkerHeartbeat(connection, prefix, {
+    intervalMs: options.heartbeatIntervalMs,
+    concurrency: options.concurrency,
+    activeRunIds: () => [...active],
+  });
+  const worker = createRunWorker(
+    connection,
+    prefix,
+    // Three parameters: BullMQ passes the abort signal only to processors that declare it.
+    async (job, token, signal) => {
+      const runId = typeof job.data?.runId === "string" ? job.data.runId : null;
+      if (runId === null) return processor(job, token, signal);
+      active.add(runId);
+      heartbeat.beat();
+      try {
+        return await processor(job, token, signal);
+      } finally {
+        active.delete(runId);
+        heartbeat.beat();
+      }
+    },
+    options,
+  );
+  heartbeat.start();
   // Connection trouble (Redis down): BullMQ retries by itself, so this is a warning, not a crash.
   worker.on("error", (err) => logger.warn("Worker error", errorFields(err)));
   worker.on("failed", (job, err) => logger.error("Run job failed", { jobId: job?.id, runId: job?.data?.runId, ...errorFields(err) }));
   // A worker holding this job stopped renewing its lock (it died): another worker takes the run over.
   worker.on("stalled", (jobId) => logger.warn("Run job stalled", { jobId }));
   return {
+    workerId: heartbeat.workerId,
     async close() {
-      await worker.close();
+      try {
+        await worker.close();
+      } finally {
+        await heartbeat.stop();
+      }
     },
   };
 }

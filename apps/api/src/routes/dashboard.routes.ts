@@ -60,6 +60,15 @@ export function dashboardRoutes(deps: DashboardDeps): Record<string, RequestHand
   api.get("/runs/recent", async (req, res) => {
     res.json({ runs: await deps.ops.recent({ status: parseFinishedStatus(req.query.status), limit: limitOf(req.query.limit) }) });
   });
+  api.get("/workers", async (_req, res) => {
+    res.json({ now: new Date().toISOString(), workers: await deps.ops.workers() });
+  });
+  // Every checkpoint of the thread (all branches) as a tree, whatever its tenant.
+  api.get("/threads/:threadId/tree", async (req, res) => {
+    const tree = await deps.ops.threadTree(req.params.threadId);
+    if (!tree) return problem(res, 404, "THREAD_NOT_FOUND", `Thread ${req.params.threadId} not found`);
+    res.json(tree);
+  });
   api.get("/runs/:runId", async (req, res) => {
     const run = await deps.ops.get(req.params.runId);
     if (!run) return problem(res, 404, "RUN_NOT_FOUND", `Run ${req.params.runId} not found`);

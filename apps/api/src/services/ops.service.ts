@@ -1,6 +1,8 @@
 import { RUN_STATUSES, isTerminalRunStatus, type RunRecord, type TerminalRunStatus } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
+import type { ThreadStateView } from "@runline/engine";
 import { journalKeys } from "@runline/journal";
+import { listWorkerHeartbeats } from "@runline/queue";
 import type Redis from "ioredis";
 
 /** What the run dashboard reads: runs across every tenant, the run journals' lengths, and the queue's job counts. */
@@ -10,6 +12,46 @@ export interface OpsServiceDeps {
   redisPrefix: string;
   /** BullMQ `queue.getJobCounts("waiting", "active", "delayed")`. */
   jobCounts(): Promise<Record<string, number>>;
+  /** Every checkpoint of the thread, all branches, newest first (`ThreadsService.history`, as the thread's tenant); null = no such thread. */
+  threadHistory?(threadId: string): Promise<ThreadStateView[] | null>;
+}
+
+/** One checkpoint of a thread's tree, as the dashboard shows it. */
+export interface OpsCheckpointNode {
+  checkpoint_id: string;
+  parent_id: string | null;
+  created_at: string | null;
+  source: string | null;
+  step: number | null;
+  /** Distance from a root (a checkpoint whose parent is not in the history). */
+  depth: number;
+  children: string[];
+  message_count: number;
+  last_message: { type: string | null; text: string } | null;
+  /** When the last message is a partial Runline saved on a cancel/timeout. */
+  partial: { token_count: number; run_id: string; action: string } | null;
+  /** The thread's current head (its newest checkpoint). */
+  head: boolean;
+  /** On the path from a root to the head. */
+  on_head_path: boolean;
+}
+
+export interface OpsThreadTree {
+  thread_id: string;
+  head: string | null;
+  /** Depth-first from the roots, oldest sibling first: render in this order, indented by `depth`. */
+  checkpoints: OpsCheckpointNode[];
+}
+
+/** A live worker process, from its heartbeat key. */
+export interface OpsWorkerView {
+  worker_id: string;
+  started_at: string;
+  beat_at: string;
+  /** Since the process started. */
+  age_ms: number;
+  concurrency: number;
+  active_run_ids: string[];
 }
 
 /** One run as the dashboard lists it. */
@@ -91,6 +133,27 @@ export class OpsService {
     );
   }
 
+  /** The thread's checkpoint tree (every branch), whatever its tenant; null when there is no such thread. */
+  async threadTree(threadId: string): Promise<OpsThreadTree | null> {
+    if (!this.deps.threadHistory) return null;
+    const states = await this.deps.threadHistory(threadId);
+    if (!states) return null;
+    return buildThreadTree(threadId, states);
+  }
+
+  /** Worker processes whose heartbeat has not expired. */
+  async workers(): Promise<OpsWorkerView[]> {
+    const now = Date.now();
+    return (await listWorkerHeartbeats(this.deps.redis, this.deps.redisPrefix)).map((w) => ({
+      worker_id: w.worker_id,
+      started_at: w.started_at,
+      beat_at: w.beat_at,
+      age_ms: Math.max(0, now - Date.parse(w.started_at)),
+      concurrency: w.concurrency,
+      active_run_ids: w.active_run_ids ?? [],
+    }));
+  }
+
   /** A run by id, whatever its tenant, or null. */
   get(runId: string): Promise<RunRecord | null> {
     return this.deps.runs.getById(runId);
@@ -116,4 +179,72 @@ export class OpsService {
       partial: run.partial,
     };
   }
+}
+
+const PREVIEW_CHARS = 80;
+
+/** Builds the tree from `history()` (newest first): head = the newest checkpoint. */
+export function buildThreadTree(threadId: string, states: ThreadStateView[]): OpsThreadTree {
+  const nodes = new Map<string, OpsCheckpointNode>();
+  for (const state of states) {
+    const id = state.checkpoint?.checkpoint_id;
+    if (!id || nodes.has(id)) continue;
+    const messages = messagesOf(state.values);
+    const last = messages.length ? (messages[messages.length - 1] as Record<string, any>) : null;
+    const metadata = state.metadata ?? {};
+    const marker = last?.response_metadata?.runline_partial;
+    nodes.set(id, {
+      checkpoint_id: id,
+      parent_id: state.parent_checkpoint?.checkpoint_id ?? null,
+      created_at: state.created_at,
+      source: typeof metadata.source === "string" ? metadata.source : null,
+      step: typeof metadata.step === "number" ? metadata.step : null,
+      depth: 0,
+      children: [],
+      message_count: messages.length,
+      last_message: last ? { type: typeof last.type === "string" ? last.type : null, text: textOf(last.content).slice(0, PREVIEW_CHARS) } : null,
+      partial: marker && typeof marker === "object" ? { token_count: Number(marker.token_count ?? 0), run_id: String(marker.run_id ?? ""), action: String(marker.action ?? "") } : null,
+      head: false,
+      on_head_path: false,
+    });
+  }
+  const head = states.find((s) => s.checkpoint?.checkpoint_id)?.checkpoint?.checkpoint_id ?? null;
+  // Children oldest first: history is newest first, so walk it backwards.
+  const ordered = [...nodes.values()].reverse();
+  const roots: OpsCheckpointNode[] = [];
+  for (const node of ordered) {
+    const parent = node.parent_id ? nodes.get(node.parent_id) : undefined;
+    if (parent) parent.children.push(node.checkpoint_id);
+    else roots.push(node);
+  }
+  if (head) {
+    nodes.get(head)!.head = true;
+    for (let at: OpsCheckpointNode | undefined = nodes.get(head), guard = 0; at && guard <= nodes.size; guard++) {
+      at.on_head_path = true;
+      at = at.parent_id ? nodes.get(at.parent_id) : undefined;
+    }
+  }
+  const out: OpsCheckpointNode[] = [];
+  const seen = new Set<string>();
+  const stack = roots.reverse().map((node) => ({ node, depth: 0 }));
+  while (stack.length) {
+    const { node, depth } = stack.pop()!;
+    if (seen.has(node.checkpoint_id)) continue;
+    seen.add(node.checkpoint_id);
+    node.depth = depth;
+    out.push(node);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push({ node: nodes.get(node.children[i])!, depth: depth + 1 });
+  }
+  return { thread_id: threadId, head, checkpoints: out };
+}
+
+function messagesOf(values: unknown): unknown[] {
+  const messages = values && typeof values === "object" ? (values as Record<string, unknown>).messages : undefined;
+  return Array.isArray(messages) ? messages : [];
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((part) => (typeof part === "string" ? part : typeof part?.text === "string" ? part.text : "")).join("");
+  return "";
 }

@@ -1,0 +1,135 @@
+import { hostname } from "node:os";
+import type Redis from "ioredis";
+
+/** What a live worker process says about itself, every few seconds. */
+export interface WorkerHeartbeatValue {
+  /** `hostname:pid` */
+  worker_id: string;
+  started_at: string;
+  /** When this value was written. */
+  beat_at: string;
+  concurrency: number;
+  /** Runs this process is executing right now. */
+  active_run_ids: string[];
+}
+
+/** Every how often a worker rewrites its heartbeat; the key lives three times as long. */
+export const WORKER_HEARTBEAT_INTERVAL_MS = 5000;
+
+/**
+ * The only place that builds worker heartbeat key names: under the BullMQ prefix, so a test namespace (`prefix`)
+ * covers them and cleanup by `prefix:*` finds them.
+ */
+export function workerHeartbeatKeys(prefix: string) {
+  return {
+    worker: (workerId: string) => `${prefix}:runline:workers:${workerId}`,
+    /** A SCAN pattern matching every worker key of this prefix (glob characters of the prefix escaped). */
+    pattern: () => `${prefix.replace(/[*?[\]\\]/g, "\\$&")}:runline:workers:*`,
+  };
+}
+
+let instances = 0;
+
+/** `hostname:pid`; a second worker in the same process (tests) gets `hostname:pid#2`, and so on. */
+export function defaultWorkerId(): string {
+  instances++;
+  return `${hostname()}:${process.pid}${instances > 1 ? `#${instances}` : ""}`;
+}
+
+export interface WorkerHeartbeatOptions {
+  workerId?: string;
+  intervalMs?: number;
+  concurrency: number;
+  /** The run ids this process is executing now. */
+  activeRunIds(): string[];
+}
+
+/** Writes this worker's heartbeat key (TTL 3× the interval) until stopped; stopping deletes it. */
+export class WorkerHeartbeat {
+  readonly workerId: string;
+  private readonly intervalMs: number;
+  private readonly startedAt = new Date().toISOString();
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly options: WorkerHeartbeatOptions) {
+    this.workerId = options.workerId ?? defaultWorkerId();
+    this.intervalMs = options.intervalMs ?? WORKER_HEARTBEAT_INTERVAL_MS;
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.beat();
+    this.timer = setInterval(() => this.beat(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Writes the heartbeat now (at most one write in flight; a beat asked for meanwhile follows it). */
+  beat(): void {
+    if (this.stopped) return;
+    if (this.writing) {
+      this.again = true;
+      return;
+    }
+    const value: WorkerHeartbeatValue = {
+      worker_id: this.workerId,
+      started_at: this.startedAt,
+      beat_at: new Date().toISOString(),
+      concurrency: this.options.concurrency,
+      active_run_ids: this.options.activeRunIds(),
+    };
+    const key = workerHeartbeatKeys(this.prefix).worker(this.workerId);
+    this.writing = this.redis
+      .set(key, JSON.stringify(value), "PX", this.intervalMs * 3)
+      .then(() => undefined, () => undefined)
+      .finally(() => {
+        this.writing = null;
+        if (this.again) {
+          this.again = false;
+          this.beat();
+        }
+      });
+  }
+
+  /** Stops beating and deletes the key (bounded: a Redis that is down leaves the key to its TTL). */
+  async stop(timeoutMs = 1000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    let timeout: NodeJS.Timeout | undefined;
+    const bounded = new Promise<void>((resolve) => {
+      timeout = setTimeout(resolve, timeoutMs);
+    });
+    const remove = (async () => {
+      await this.writing;
+      await this.redis.del(workerHeartbeatKeys(this.prefix).worker(this.workerId));
+    })().catch(() => undefined);
+    await Promise.race([remove, bounded]);
+    clearTimeout(timeout);
+  }
+}
+
+/** The live workers of this prefix (keys not yet expired), by worker id. */
+export async function listWorkerHeartbeats(redis: Redis, prefix: string): Promise<WorkerHeartbeatValue[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = await redis.scan(cursor, "MATCH", workerHeartbeatKeys(prefix).pattern(), "COUNT", 500);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== "0");
+  if (keys.length === 0) return [];
+  const values = await redis.mget(...new Set(keys));
+  const workers: WorkerHeartbeatValue[] = [];
+  for (const raw of values) {
+    if (!raw) continue;
+    try {
+      workers.push(JSON.parse(raw) as WorkerHeartbeatValue);
+    } catch {
+      /* not ours */
+    }
+  }
+  return workers.sort((a, b) => a.worker_id.localeCompare(b.worker_id));
+}
