@@ -135,8 +135,8 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
         jobCounts: () => queue.queue.getJobCounts("waiting", "active", "delayed"),
         // The dashboard is not tenant-scoped: find the thread's tenant, then read its history as that tenant.
         threadHistory: async (threadId) => {
-          const { rows } = await pool.query<{ tenant_id: string }>("SELECT tenant_id FROM threads WHERE thread_id = $1", [threadId]);
-          return rows[0] ? threadsService.history(rows[0].tenant_id, threadId, { limit: 1000 }) : null;
+          const tenantId = await threads.tenantOf(threadId);
+          return tenantId ? threadsService.history(tenantId, threadId, { limit: 1000 }) : null;
         },
       },
     });

@@ -82,6 +82,12 @@ export class ThreadsRepo {
     return rowCount === 1;
   }
 
+  /** The tenant a thread belongs to, for ops views that are not tenant-scoped; null when missing. */
+  async tenantOf(threadId: string): Promise<string | null> {
+    const { rows } = await this.db.query<{ tenant_id: string }>(`SELECT tenant_id FROM threads WHERE thread_id = $1`, [threadId]);
+    return rows[0]?.tenant_id ?? null;
+  }
+
   /** Unscoped delete for the worker (a stateless run's own thread). */
   async deleteById(threadId: string): Promise<void> {
     await this.db.query(`DELETE FROM threads WHERE thread_id = $1`, [threadId]);
