@@ -126,9 +126,18 @@ interface Ctx {
   checkpointer: BaseCheckpointSaver;
 }
 
-async function runlineLoaded<T>(ctx: Ctx, work: () => Promise<T>): Promise<{ result: T; load: LoadInfo }> {
-  const load = new RunlineLoad(ctx.target.url, ctx.opts.load, loadPace(ctx.pace.delayMs)).start();
-  await withDeadline("Runline load ramp-up", load.streaming, 120_000, () => load.errors);
+/** What both background loads (Runline's SSE clients, in-process graph loops) offer the measurement. */
+interface BackgroundLoad {
+  streaming: Promise<unknown>;
+  errors: unknown[];
+  tokensDelivered: number;
+  runsCompleted: number;
+  stop(): Promise<unknown>;
+}
+
+/** Runs `work` while `load` keeps the other runs streaming, and reports the load it ran under. */
+async function underLoad<T>(label: string, ctx: Ctx, load: BackgroundLoad, work: () => Promise<T>): Promise<{ result: T; load: LoadInfo }> {
+  await withDeadline(`${label} load ramp-up`, load.streaming, 120_000, () => load.errors);
   await sleep(500);
   const t0 = performance.now();
   const tokens0 = load.tokensDelivered;
@@ -140,18 +149,12 @@ async function runlineLoaded<T>(ctx: Ctx, work: () => Promise<T>): Promise<{ res
   return { result, load: info };
 }
 
-async function inProcessLoaded<T>(ctx: Ctx, work: () => Promise<T>): Promise<{ result: T; load: LoadInfo }> {
-  const load = new InProcessLoad(ctx.graph, ctx.opts.load, loadPace(ctx.pace.delayMs)).start();
-  await withDeadline("in-process load ramp-up", load.streaming, 120_000, () => load.errors);
-  await sleep(500);
-  const t0 = performance.now();
-  const tokens0 = load.tokensDelivered;
-  const result = await work();
-  const seconds = (performance.now() - t0) / 1000;
-  const info: LoadInfo = { runs: ctx.opts.load, loadTokensPerSecond: (load.tokensDelivered - tokens0) / seconds, loadRunsCompleted: load.runsCompleted };
-  await load.stop();
-  info.loadRunsCompleted = load.runsCompleted;
-  return { result, load: info };
+function runlineLoaded<T>(ctx: Ctx, work: () => Promise<T>) {
+  return underLoad("Runline", ctx, new RunlineLoad(ctx.target.url, ctx.opts.load, loadPace(ctx.pace.delayMs)).start(), work);
+}
+
+function inProcessLoaded<T>(ctx: Ctx, work: () => Promise<T>) {
+  return underLoad("in-process", ctx, new InProcessLoad(ctx.graph, ctx.opts.load, loadPace(ctx.pace.delayMs)).start(), work);
 }
 
 const runlineOnce = (ctx: Ctx, i: number) => cancelRunlineRun(ctx.target.url, ctx.pace, readTokensFor(i));

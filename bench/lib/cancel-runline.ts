@@ -55,9 +55,9 @@ export interface RunlineCancelSample {
   clock: { request: number; response: number };
 }
 
-export async function cancelRunlineRun(baseUrl: string, pace: StoryPace, readTokens: number): Promise<RunlineCancelSample> {
-  const threadId = await createThread(baseUrl);
-  const sse = await openSse(`${baseUrl}/threads/${threadId}/runs/stream`, {
+/** Starts a story run on the thread and opens its SSE stream (tokens and values), as both measurements do. */
+function streamStory(baseUrl: string, threadId: string, pace: StoryPace) {
+  return openSse(`${baseUrl}/threads/${threadId}/runs/stream`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
@@ -67,6 +67,11 @@ export async function cancelRunlineRun(baseUrl: string, pace: StoryPace, readTok
       config: { configurable: { story_tokens: pace.tokens, story_token_delay_ms: pace.delayMs } },
     }),
   });
+}
+
+export async function cancelRunlineRun(baseUrl: string, pace: StoryPace, readTokens: number): Promise<RunlineCancelSample> {
+  const threadId = await createThread(baseUrl);
+  const sse = await streamStory(baseUrl, threadId, pace);
   if (sse.status !== 200) throw new Error(`runs/stream answered ${sse.status}`);
   const runId = sse.headers.get("content-location")!.split("/").pop()!;
 
@@ -169,16 +174,7 @@ export class RunlineLoad {
       const pace = this.pace();
       const threadId = await createThread(this.baseUrl);
       if (this.stopping) return;
-      const sse = await openSse(`${this.baseUrl}/threads/${threadId}/runs/stream`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          assistant_id: "story",
-          input: storyInput(),
-          stream_mode: ["messages-tuple", "values"],
-          config: { configurable: { story_tokens: pace.tokens, story_token_delay_ms: pace.delayMs } },
-        }),
-      });
+      const sse = await streamStory(this.baseUrl, threadId, pace);
       if (sse.status !== 200) throw new Error(`load run: runs/stream answered ${sse.status}`);
       const runId = sse.headers.get("content-location")!.split("/").pop()!;
       this.active.set(slot, { threadId, runId });
