@@ -36,8 +36,9 @@ export function threadsRoutes(threads: ThreadsService): Router {
 
   router.get("/threads/:threadId", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);
-    const thread = await threads.get(tenantOf(res), threadId);
+    // State first: it waits for a stop in progress, so the thread read after it has the matching status.
     const state = await threads.getState(tenantOf(res), threadId);
+    const thread = await threads.get(tenantOf(res), threadId);
     res.json(threadView(thread, state.values));
   });
 
