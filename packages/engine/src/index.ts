@@ -10,3 +10,4 @@ export * from "./run-settled";
 export * from "./partial-message";
 export * from "./partial-saver";
 export * from "./partial-from-journal";
+export * from "./update-messages";

@@ -1,5 +1,6 @@
 import { AIMessageChunk } from "@langchain/core/messages";
 import { PartialCollector } from "./partial-collector";
+import { messagesInUpdate } from "./update-messages";
 
 /** A journal entry as far as this module cares. */
 interface EntryLike {
@@ -36,13 +37,7 @@ export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fr
         metadata ?? {},
       );
     } else if (entry.event === "updates") {
-      const update = JSON.parse(entry.dataJson) ?? {};
-      const ids: string[] = [];
-      for (const output of Object.values<any>(update)) {
-        const messages = output?.messages;
-        for (const m of Array.isArray(messages) ? messages : messages ? [messages] : []) if (m?.id) ids.push(m.id);
-      }
-      collector.markCompleted(ids);
+      collector.markCompleted(messagesInUpdate(JSON.parse(entry.dataJson)).map((m) => m.id));
     }
   }
   return collector;

@@ -2,6 +2,7 @@ import { Command } from "@langchain/langgraph";
 import { ON_DEMAND_STREAM_MODES, type RunRecord } from "@runline/core";
 import type { RunnableGraph } from "./graph-registry";
 import type { PartialCollector } from "./partial-collector";
+import { messagesInUpdate } from "./update-messages";
 import { metadataToWire, toWire } from "./wire-format";
 
 /** Where a run's events go (the journal, in production). Calls are made in order and may be left un-awaited. */
@@ -88,7 +89,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
       case "updates": {
         if (payload && typeof payload === "object") {
           if ("__interrupt__" in payload && !namespace.length) interrupted = true;
-          if (!namespace.length) collector.markCompleted(messageIdsIn(payload));
+          if (!namespace.length) collector.markCompleted(messagesInUpdate(payload).map((m) => m.id));
         }
         last = sink.append(event, toWire(payload));
         break;
@@ -99,15 +100,4 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   }
   await last;
   return { interrupted };
-}
-
-/** Ids of the messages a node update wrote (they are checkpointed, so no longer partial). */
-function messageIdsIn(update: Record<string, any>): string[] {
-  const ids: string[] = [];
-  for (const output of Object.values(update)) {
-    const messages = output?.messages;
-    const list = Array.isArray(messages) ? messages : messages ? [messages] : [];
-    for (const message of list) if (message?.id) ids.push(message.id);
-  }
-  return ids;
 }

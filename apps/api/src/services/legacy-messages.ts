@@ -1,3 +1,4 @@
+import { messagesInUpdate } from "@runline/engine";
 import { compareStreamIds, normaliseLastEventId, type JournalEntry } from "@runline/journal";
 
 /**
@@ -22,7 +23,7 @@ export async function* withLegacyMessages(entries: AsyncIterable<JournalEntry>, 
       if (!previous) derived.push({ id: entry.id, event: "messages/metadata", dataJson: JSON.stringify({ [id]: { metadata } }) });
       derived.push({ id: entry.id, event: "messages/partial", dataJson: JSON.stringify([message]) });
     } else if (entry.event === "updates") {
-      const complete = completedMessages(JSON.parse(entry.dataJson));
+      const complete = messagesInUpdate(JSON.parse(entry.dataJson));
       if (complete.length) derived.push({ id: entry.id, event: "messages/complete", dataJson: JSON.stringify(complete) });
     }
     if (emit) {
@@ -50,14 +51,4 @@ function accumulate(message: Record<string, any>, chunk: Record<string, any>): R
 function toParts(content: unknown): unknown[] {
   if (Array.isArray(content)) return content;
   return typeof content === "string" && content ? [{ type: "text", text: content }] : [];
-}
-
-/** Messages in a node update (`{node: {messages: [...]}}`). */
-function completedMessages(update: Record<string, any> | null): unknown[] {
-  const out: unknown[] = [];
-  for (const output of Object.values(update ?? {})) {
-    const messages = output?.messages;
-    for (const m of Array.isArray(messages) ? messages : messages ? [messages] : []) if (m?.id) out.push(m);
-  }
-  return out;
 }
