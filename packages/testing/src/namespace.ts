@@ -27,15 +27,25 @@ export function testServiceUrls(): { redisUrl: string; databaseUrl: string } {
   };
 }
 
-/** Creates a private Postgres schema and Redis prefix for one test file. */
-export async function createTestNamespace(name: string): Promise<TestNamespace> {
+/**
+ * Creates a private Postgres schema and Redis prefix for one test file, on the shared test services or, with
+ * `urls`, on other servers (e.g. the `startPrivateRedis` / `startPrivatePostgres` servers a fault-injection test
+ * restarts). A URL left out falls back to {@link testServiceUrls}.
+ */
+export async function createTestNamespace(name: string, urls: { redisUrl?: string; databaseUrl?: string } = {}): Promise<TestNamespace> {
   const id = `t_${name.replace(/[^a-z0-9]+/gi, "_").toLowerCase()}_${randomBytes(4).toString("hex")}`;
-  const { redisUrl, databaseUrl } = testServiceUrls();
+  const defaults = testServiceUrls();
+  const redisUrl = urls.redisUrl ?? defaults.redisUrl;
+  const databaseUrl = urls.databaseUrl ?? defaults.databaseUrl;
   const admin = new Pool({ connectionString: databaseUrl, max: 1 });
   await admin.query(`CREATE SCHEMA "${id}"`);
   await admin.end();
   const pool = new Pool({ connectionString: databaseUrl, max: 10, options: `-c search_path="${id}"` });
+  // Fault tests restart the servers under this pool and this connection: a lost connection must not crash jest.
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on("error", () => undefined);
   const redisPrefix = `test:${id}`;
   return {
     id,
