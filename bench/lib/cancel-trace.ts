@@ -2,8 +2,8 @@ import { performance } from "node:perf_hooks";
 import Redis from "ioredis";
 import { CancelService } from "@runline/api-app";
 import { RunsRepo } from "@runline/db";
-import { RunFinisher, RunSettledHandler } from "@runline/engine";
-import { CancelListener } from "@runline/queue";
+import { RunLifecycle, RunSettledHandler } from "@runline/engine";
+import { RunControl } from "@runline/queue";
 import { median } from "./stats";
 
 /**
@@ -19,7 +19,7 @@ export type CancelMark =
   | "endListening" // CancelService.listenForEnd resolved: SUBSCRIBE to the run's live channel acknowledged
   | "publishSent" // PUBLISH on <prefix>:control:cancel handed to ioredis
   | "publishAcked" // its reply
-  | "workerAborted" // the worker's CancelListener handler called (controller.abort follows synchronously)
+  | "workerAborted" // the worker's RunControl cancel handler called (controller.abort follows synchronously)
   | "executorCaught" // executeAttempt caught the throw and starts waiting for the settle signal
   | "chainSettled" // RunSettledHandler saw the root chain's error (LangGraph's writes settled)
   | "settleWaited" // RunSettledHandler.wait resolved in the worker
@@ -28,10 +28,10 @@ export type CancelMark =
   | "partialSaved" // graph.updateState resolved: the partial checkpoint is committed
   | "valuesAppendStarted" // journal.append("values") called (final values after the stop)
   | "valuesAppended" // its reply
-  | "finishStarted" // worker's RunFinisher.commit called (run row → interrupted, thread status, in one transaction)
+  | "finishStarted" // worker's RunLifecycle commit called (run row → interrupted, thread status, in one transaction)
   | "finishCommitted" // that transaction committed
-  | "endAppendStarted" // journal.end called (RunFinisher.announce)
-  | "endAppended" // RunFinisher.announce resolved (end appended + flushed, next run enqueued)
+  | "endAppendStarted" // journal.end called (RunLifecycle.announce)
+  | "endAppended" // RunLifecycle.announce resolved (end appended + flushed, next run enqueued)
   | "endHeard" // the API's hub delivered `end` of the run to a listener
   | "apiFinishStarted" // API side: finisher.finish(onlyIfPending) (a no-op for a running run, runs concurrently)
   | "apiFinishDone"
@@ -106,11 +106,14 @@ export class CancelTracer {
         return orig.call(this, command, ...rest);
       },
     );
-    patch(CancelListener.prototype, "register", (orig) =>
-      function (this: any, runId: string, onCancel: (action: any) => void) {
-        return orig.call(this, runId, (action: any) => {
-          tracer.mark(runId, "workerAborted");
-          onCancel(action);
+    patch(RunControl.prototype, "register", (orig) =>
+      function (this: any, runId: string, handlers: { onCancel: (action: any) => void; onSuperseded: () => void }) {
+        return orig.call(this, runId, {
+          ...handlers,
+          onCancel: (action: any) => {
+            tracer.mark(runId, "workerAborted");
+            handlers.onCancel(action);
+          },
         });
       },
     );
@@ -142,18 +145,17 @@ export class CancelTracer {
         return after(orig.call(this, config, ...rest), () => tracer.mark(runId, "partialSaved"));
       },
     );
-    // The worker calls finisher.commit then finisher.announce; the API's cancel calls finisher.finish(onlyIfPending),
-    // which calls commit too.
-    patch(RunFinisher.prototype, "commit", (orig) =>
-      function (this: any, runId: string, threadId: string, outcome: any, ...rest: any[]) {
-        const api = Boolean(outcome?.onlyIfPending);
+    // The worker's finishAttempt and the API's finishQueued (a queued run) both go through the private commit.
+    patch(RunLifecycle.prototype as any, "commit", (orig) =>
+      function (this: any, runId: string, threadId: string, outcome: any, cas: { from: string[] }, ...rest: any[]) {
+        const api = !cas.from.includes("running");
         tracer.mark(runId, api ? "apiFinishStarted" : "finishStarted");
-        return after(orig.call(this, runId, threadId, outcome, ...rest), () => tracer.mark(runId, api ? "apiFinishDone" : "finishCommitted"));
+        return after(orig.call(this, runId, threadId, outcome, cas, ...rest), () => tracer.mark(runId, api ? "apiFinishDone" : "finishCommitted"));
       },
     );
-    patch(RunFinisher.prototype, "announce", (orig) =>
-      function (this: any, runId: string, ...rest: any[]) {
-        return after(orig.call(this, runId, ...rest), () => tracer.mark(runId, "endAppended"));
+    patch(RunLifecycle.prototype, "announce", (orig) =>
+      function (this: any, run: { run_id: string }, ...rest: any[]) {
+        return after(orig.call(this, run, ...rest), () => tracer.mark(run.run_id, "endAppended"));
       },
     );
   }

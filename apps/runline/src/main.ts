@@ -32,7 +32,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info("Stopping", { signal });
-    await runline.close();
+    // SIGTERM is a deploy: hand runs on with their partial kept. SIGINT (Ctrl-C) stops at once.
+    await (signal === "SIGTERM" ? runline.drain() : runline.close());
     process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

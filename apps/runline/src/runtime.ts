@@ -5,7 +5,7 @@ import { CancelService, createApp, createOpsApp, RunsService, ThreadsService } f
 import { createCheckpointer } from "@runline/checkpoint";
 import type { RunlineConfig } from "@runline/config";
 import { createPool, migrate, RunsRepo, ThreadsRepo } from "@runline/db";
-import { GraphRegistry, readGraphsConfig, RunDispatcher, RunFinisher } from "@runline/engine";
+import { GraphRegistry, readGraphsConfig, RunDispatcher, RunLifecycle, RunReconciler } from "@runline/engine";
 import { createChatModelFactory } from "@runline/graphs";
 import { createJournalHub, createJournalWriter, journalKeys, readRange } from "@runline/journal";
 import {
@@ -20,7 +20,7 @@ import {
   watchRedis,
   type RunlineMetrics,
 } from "@runline/observability";
-import { CancelListener, createRedis, createRunQueue } from "@runline/queue";
+import { createRedis, createRunQueue, RunControl } from "@runline/queue";
 import { startRunWorker, type RunWorkerHandle } from "@runline/worker-app";
 import { createLogger, errorFields, type Logger } from "./logger";
 
@@ -35,6 +35,11 @@ export interface Runline {
   logger: Logger;
   /** This instance's metrics (its own registry; `/metrics` serves it). */
   metrics: RunlineMetrics;
+  /**
+   * A planned stop (SIGTERM): the worker stops fetching, runs in flight get `config.shutdownGraceMs`, the rest
+   * are handed to another worker at once; then everything closes.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,10 +50,21 @@ export interface Runline {
 export async function startRunline(config: RunlineConfig, options: { logger?: Logger } = {}): Promise<Runline> {
   const logger = options.logger ?? createLogger("runline", config.logLevel);
   const metrics = createRunlineMetrics({ version: RUNLINE_VERSION });
-  const pool = createPool(config.databaseUrl, config.dbSchema);
+  const pool = createPool(config.databaseUrl, config.dbSchema, config.postgres);
   watchPool(metrics, pool);
   await migrate(pool, config.dbSchema);
-  const checkpointer = await createCheckpointer(pool, config.dbSchema);
+  // Aborted on close: transitions stop retrying through an outage once the process is going away.
+  const closing = new AbortController();
+  const onRetry = (info: { name: string; attempt: number; delayMs: number; error: unknown }) => {
+    metrics.retries.inc({ operation: info.name });
+    logger.warn("Retrying after a transient failure", { operation: info.name, attempt: info.attempt, delayMs: info.delayMs, ...errorFields(info.error) });
+  };
+  // Checkpoint writes made inside a run attempt are fenced: refused once the attempt no longer owns the run.
+  const checkpointer = await createCheckpointer(pool, config.dbSchema, {
+    ownership: (client, owner) => RunsRepo.attemptOwns(client, owner.runId, owner.attempt),
+    retryForMs: config.retryForMs,
+    onRetry,
+  });
   const registry = new GraphRegistry(readGraphsConfig(config.graphsConfigPath), checkpointer);
   const redis = createRedis(config.redisUrl);
   const queue = createRunQueue(redis, config.redisPrefix);
@@ -65,7 +81,20 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     sizeOf: (runId) => redis.xlen(keys.events(runId)),
   });
   const dispatcher = new RunDispatcher(pool, threads, runs, queue);
-  const finisher = new RunFinisher(pool, threads, runs, dispatcher, journal);
+  const lifecycle = new RunLifecycle({
+    pool,
+    threads,
+    runs,
+    dispatcher,
+    journal,
+    deleteThread: async (threadId) => {
+      await threads.deleteById(threadId);
+      await checkpointer.deleteThread(threadId);
+    },
+    onRetry,
+    signal: closing.signal,
+    retryForMs: config.retryForMs,
+  });
   const closers: Array<() => Promise<unknown>> = [];
 
   let worker: RunWorkerHandle | null = null;
@@ -73,31 +102,44 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     const workerConnection = createRedis(config.redisUrl);
     watchRedis(metrics, workerConnection);
     const workerLogger = logger.child({ component: "worker" });
-    const cancels = new CancelListener(redis, config.redisPrefix);
-    await cancels.start();
+    const control = new RunControl(redis, config.redisPrefix, {
+      readStates: (runIds) => runs.controlStates(runIds),
+      pollIntervalMs: config.controlPollMs,
+      onError: () => metrics.dependencyErrors.inc({ dependency: "postgres" }),
+    });
+    await control.start();
     worker = startRunWorker(
       workerConnection,
       config.redisPrefix,
       {
-        runs,
-        finisher,
+        lifecycle,
         journal,
         readJournal: (runId) => readRange(redis, config.redisPrefix, runId),
         registry,
         checkpointer,
         chatModels: createChatModelFactory(config.model),
-        cancels,
-        deleteThread: async (threadId) => {
-          await threads.deleteById(threadId);
-          await checkpointer.deleteThread(threadId);
-        },
+        control,
         runTimeoutMs: config.runTimeoutMs,
+        maxAttempts: config.maxAttempts,
         telemetry: createRunTelemetry(metrics, workerLogger),
       },
       { concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs },
       workerLogger,
     );
-    closers.push(() => worker!.close(), () => cancels.stop(), () => workerConnection.quit());
+    const reconciler = new RunReconciler(
+      { pool, runs, queue, lifecycle },
+      {
+        intervalMs: config.reconcileIntervalMs,
+        graceMs: config.reconcileGraceMs,
+        onRepaired: (action, id) => {
+          metrics.reconciled.inc({ action });
+          workerLogger.warn("Reconciled a run", { action, id });
+        },
+        onError: (err) => workerLogger.warn("Reconcile pass failed", errorFields(err)),
+      },
+    );
+    reconciler.start();
+    closers.push(() => reconciler.stop(), () => worker!.close(), () => control.stop(), () => workerConnection.quit());
   }
 
   const ops = {
@@ -115,7 +157,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   if (config.role !== "worker") {
     // The hub opens its own subscriber connection (duplicated from this one) shared by every SSE client.
     const hub = createJournalHub(redis, config.redisPrefix, { onError: () => metrics.dependencyErrors.inc({ dependency: "redis" }) });
-    const cancels = new CancelService({ runs, finisher, queue, redis, hub, redisPrefix: config.redisPrefix, metrics: cancelMetrics(metrics) });
+    const cancels = new CancelService({ runs, lifecycle, queue, redis, hub, redisPrefix: config.redisPrefix, metrics: cancelMetrics(metrics) });
     const threadsService = new ThreadsService({ pool, threads, runs, registry, checkpointer, cancels });
     const app = createApp({
       ...ops,
@@ -154,15 +196,22 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   }
 
   closers.push(() => queue.close(), () => journalRedis.quit(), () => redis.quit(), () => pool.end());
-  return {
+  const runline: Runline = {
     url,
     opsUrl,
     logger,
     metrics,
-    async close() {
-      for (const close of closers) await close().catch((err) => logger.warn("Close failed", errorFields(err)));
+    async drain() {
+      await worker?.drain(config.shutdownGraceMs);
+      await close();
     },
+    close,
   };
+  async function close() {
+    closing.abort();
+    for (const closer of closers) await closer().catch((err) => logger.warn("Close failed", errorFields(err)));
+  }
+  return runline;
 }
 
 function listen(app: Express, port: number, host: string): Promise<Server> {

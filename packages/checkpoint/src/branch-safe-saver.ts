@@ -1,7 +1,11 @@
 import { randomInt } from "node:crypto";
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { Checkpoint, CheckpointMetadata, PendingWrite } from "@langchain/langgraph-checkpoint";
+import { retryTransient } from "@runline/core";
 import type { Pool } from "pg";
+import { fencedPool, type AttemptOwnershipCheck } from "./attempt-fence";
 
 const COUNTER_DIGITS = 32;
 
@@ -43,6 +47,12 @@ export interface BranchSafePostgresSaverOptions {
   schema: string;
   /** Serializer for checkpoint values; defaults to LangGraph's JSON+ serializer. */
   serde?: SerializerProtocol;
+  /** Fences writes made on behalf of a run attempt (see `fencedPool`). @defaultValue no fence */
+  ownership?: AttemptOwnershipCheck;
+  /** Longest a write retries through a Postgres outage (connection errors only). @defaultValue 30_000 */
+  retryForMs?: number;
+  /** Told about every retried write. */
+  onRetry?: (info: { name: string; attempt: number; delayMs: number; error: unknown }) => void;
 }
 
 /**
@@ -61,9 +71,21 @@ export class BranchSafePostgresSaver extends PostgresSaver {
   /** The schema this saver's tables live in (used, e.g., to derive the setup lock key). */
   readonly schema: string;
 
+  private readonly retryOptions: { maxElapsedMs: number; onRetry?: BranchSafePostgresSaverOptions["onRetry"] };
+
   constructor(pool: Pool, options: BranchSafePostgresSaverOptions) {
-    super(pool, options.serde, { schema: options.schema });
+    super(options.ownership ? fencedPool(pool, options.ownership) : pool, options.serde, { schema: options.schema });
     this.schema = options.schema;
+    this.retryOptions = { maxElapsedMs: options.retryForMs ?? 30_000, onRetry: options.onRetry };
+  }
+
+  /** A Postgres restart mid-run costs the run a delay, not its life: writes are upserts, safe to repeat. */
+  override put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: Record<string, number | string>) {
+    return retryTransient(() => super.put(config, checkpoint, metadata, newVersions as never), { name: "checkpoint.put", ...this.retryOptions });
+  }
+
+  override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string) {
+    return retryTransient(() => super.putWrites(config, writes, taskId), { name: "checkpoint.put_writes", ...this.retryOptions });
   }
 
   /**

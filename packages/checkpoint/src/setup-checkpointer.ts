@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Pool } from "pg";
-import { BranchSafePostgresSaver } from "./branch-safe-saver";
+import { BranchSafePostgresSaver, type BranchSafePostgresSaverOptions } from "./branch-safe-saver";
 
 /** Anything with the saver's `setup()`; `schema` picks the lock key (one lock per checkpoint schema). */
 export interface SetupableSaver {
@@ -76,8 +76,12 @@ async function setupUnderLock(saver: SetupableSaver, pool: Pool): Promise<void> 
  * Creates a {@link BranchSafePostgresSaver} on the shared `pool` and sets up its tables in `schema`
  * (safely, see {@link setupCheckpointer}). Call once per process at start-up.
  */
-export async function createCheckpointer(pool: Pool, schema: string): Promise<BranchSafePostgresSaver> {
-  const saver = new BranchSafePostgresSaver(pool, { schema });
+export async function createCheckpointer(
+  pool: Pool,
+  schema: string,
+  options: Omit<BranchSafePostgresSaverOptions, "schema"> = {},
+): Promise<BranchSafePostgresSaver> {
+  const saver = new BranchSafePostgresSaver(pool, { ...options, schema });
   await setupCheckpointer(saver, pool);
   return saver;
 }

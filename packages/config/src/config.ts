@@ -38,6 +38,18 @@ export const RunlineEnvSchema = z
     RUNLINE_RUN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(0),
     RUNLINE_LOCK_DURATION_MS: PositiveInt(30_000),
     RUNLINE_STALLED_INTERVAL_MS: PositiveInt(30_000),
+    /** Attempts a run gets when the workers running it keep dying; past them it ends `error`, partial kept. */
+    RUNLINE_MAX_ATTEMPTS: PositiveInt(3),
+    /** How often each worker's reconciler looks for runs whose next step was lost. */
+    RUNLINE_RECONCILE_INTERVAL_MS: PositiveInt(5_000),
+    /** How long a run must sit unchanged before the reconciler treats its missing job as lost. */
+    RUNLINE_RECONCILE_GRACE_MS: PositiveInt(5_000),
+    /** How often a worker re-reads the recorded cancel/ownership of the runs it executes (pub/sub is the fast path). */
+    RUNLINE_CONTROL_POLL_MS: PositiveInt(1_000),
+    /** On SIGTERM, how long runs in flight may go on before they are handed to another worker. */
+    RUNLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
+    /** Longest a run transition (claim, finish, announce, checkpoint write) retries through a Postgres/Redis outage. */
+    RUNLINE_RETRY_FOR_MS: PositiveInt(60_000),
     OPENAI_API_KEY: z.string().optional(),
     OPENAI_BASE_URL: z.string().optional(),
     RUNLINE_MODEL: z.string().default("gpt-4o-mini"),
@@ -59,6 +71,14 @@ export const RunlineEnvSchema = z
     RUNLINE_QUIET: BoolEnv.default(false),
     /** Run the cancel-and-continue tour against this server once it started (role `all` only). */
     RUNLINE_DEMO: BoolEnv.default(true),
+    /** Most Postgres connections per process (one pool serves the API, the worker and the checkpointer). */
+    RUNLINE_PG_POOL_MAX: PositiveInt(20),
+    /** Longest a request waits for a free Postgres connection before answering 503 (0 = forever). */
+    RUNLINE_PG_CONNECT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(5_000),
+    /** Postgres `statement_timeout`: longest one statement, lock waits included, may run (0 = no limit). */
+    RUNLINE_PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(30_000),
+    /** Postgres `idle_in_transaction_session_timeout`: a transaction left idle this long is ended (0 = never). */
+    RUNLINE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(60_000),
   })
   .superRefine((env, ctx) => {
     const tenantKeys = env.RUNLINE_API_KEYS.split(",").map((p) => p.trim().split(":")[0]);
@@ -94,6 +114,12 @@ export interface RunlineConfig {
   runTimeoutMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  maxAttempts: number;
+  reconcileIntervalMs: number;
+  reconcileGraceMs: number;
+  controlPollMs: number;
+  shutdownGraceMs: number;
+  retryForMs: number;
   model: ModelConfig;
   logLevel: string;
   /** Key for `/metrics` and `/admin/*`; null = those routes are disabled. */
@@ -106,6 +132,8 @@ export interface RunlineConfig {
   opsPort: number | null;
   quiet: boolean;
   demo: boolean;
+  /** Size and time limits of the Postgres pool. */
+  postgres: { max: number; connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
 }
 
 /** Parses the environment (or any record, for tests); throws with every bad variable named. */
@@ -147,6 +175,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     runTimeoutMs: env.RUNLINE_RUN_TIMEOUT_MS,
     lockDurationMs: env.RUNLINE_LOCK_DURATION_MS,
     stalledIntervalMs: env.RUNLINE_STALLED_INTERVAL_MS,
+    maxAttempts: env.RUNLINE_MAX_ATTEMPTS,
+    reconcileIntervalMs: env.RUNLINE_RECONCILE_INTERVAL_MS,
+    reconcileGraceMs: env.RUNLINE_RECONCILE_GRACE_MS,
+    controlPollMs: env.RUNLINE_CONTROL_POLL_MS,
+    shutdownGraceMs: env.RUNLINE_SHUTDOWN_GRACE_MS,
+    retryForMs: env.RUNLINE_RETRY_FOR_MS,
     model,
     logLevel: env.LOG_LEVEL,
     adminKey: env.RUNLINE_ADMIN_KEY ?? null,
@@ -155,5 +189,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     opsPort: env.RUNLINE_OPS_PORT ?? null,
     quiet: env.RUNLINE_QUIET,
     demo: env.RUNLINE_DEMO,
+    postgres: {
+      max: env.RUNLINE_PG_POOL_MAX,
+      connectTimeoutMs: env.RUNLINE_PG_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: env.RUNLINE_PG_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: env.RUNLINE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
   });
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | "THREAD_BUSY"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED"
+  | "DEPENDENCY_UNAVAILABLE"
   | "INTERNAL";
 
 /** Base of every error the service throws on purpose; the HTTP layer maps it to a response in one place. */
@@ -57,5 +58,19 @@ export class UnauthorizedError extends AppError {
   constructor(message = "Missing or invalid API key") {
     super("UNAUTHORIZED", message, { status: 401 });
     this.name = "UnauthorizedError";
+  }
+}
+
+/**
+ * A dependency (Postgres) could not serve the request in time: no free connection, or a statement hit its
+ * timeout. The failed statement did not commit; the client may retry after `retryAfterSeconds` (sent as `Retry-After`).
+ */
+export class DependencyUnavailableError extends AppError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super("DEPENDENCY_UNAVAILABLE", message, { status: 503, cause: options.cause });
+    this.name = "DependencyUnavailableError";
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }
 }

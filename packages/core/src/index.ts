@@ -4,3 +4,4 @@ export * from "./status";
 export * from "./models";
 export * from "./schemas";
 export * from "./stream-modes";
+export * from "./transient";

@@ -1,4 +1,5 @@
 export * from "./pool";
+export * from "./pinned-pool";
 export * from "./migrations";
 export * from "./threads.repo";
 export * from "./runs.repo";

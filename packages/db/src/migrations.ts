@@ -38,6 +38,12 @@ const MIGRATIONS: string[] = [
   // The thread head when the run first started: where a rollback returns to, and how a worker that takes over
   // a dead worker's run tells the dead attempt's checkpoints apart.
   `ALTER TABLE runs ADD COLUMN start_checkpoint_id text, ADD COLUMN start_checkpoint_recorded boolean NOT NULL DEFAULT false;`,
+  // When the run's terminal `end` event was written to the journal (and its temporary thread deleted): a run
+  // that is terminal but not announced lost its announcement to a crash, and the reconciler writes it.
+  `ALTER TABLE runs ADD COLUMN end_announced_at timestamptz;
+   UPDATE runs SET end_announced_at = coalesce(finished_at, clock_timestamp()) WHERE status NOT IN ('pending', 'running');
+   CREATE INDEX runs_unannounced ON runs (finished_at) WHERE end_announced_at IS NULL;
+   CREATE INDEX runs_in_flight ON runs (updated_at) WHERE status IN ('pending', 'running');`,
 ];
 
 /** Creates the schema and applies pending migrations; safe to call from several processes at once. */

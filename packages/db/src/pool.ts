@@ -1,10 +1,36 @@
-import { Pool, type PoolClient } from "pg";
+import type { Pool, PoolClient } from "pg";
+import { PinnablePool } from "./pinned-pool";
 
-/** A pool whose connections resolve unqualified table names in Runline's schema. */
-export function createPool(databaseUrl: string, schema: string, max = 20): Pool {
-  const pool = new Pool({ connectionString: databaseUrl, max, options: `-c search_path="${schema}"` });
+/** Size and time limits of a pool; 0 turns a time limit off. */
+export interface PoolSettings {
+  /** Most connections open at once. @defaultValue 20 */
+  max?: number;
+  /** Longest `pool.connect()` (and so any `pool.query`) waits for a free or new connection. @defaultValue 5_000 */
+  connectTimeoutMs?: number;
+  /** Longest one statement may run on the server, lock waits included (`statement_timeout`). @defaultValue 30_000 */
+  statementTimeoutMs?: number;
+  /** Longest a transaction may sit idle before the server ends its session (`idle_in_transaction_session_timeout`). @defaultValue 60_000 */
+  idleInTransactionTimeoutMs?: number;
+}
+
+/**
+ * A pool whose connections resolve unqualified table names in Runline's schema, with bounded waits: node-postgres
+ * waits forever for a connection by default, so one stuck request could wedge every later one instead of failing.
+ */
+export function createPool(databaseUrl: string, schema: string, settings: PoolSettings = {}): Pool {
+  const pool = new PinnablePool({
+    connectionString: databaseUrl,
+    max: settings.max ?? 20,
+    connectionTimeoutMillis: settings.connectTimeoutMs ?? 5_000,
+    statement_timeout: settings.statementTimeoutMs ?? 30_000,
+    idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs ?? 60_000,
+    options: `-c search_path="${schema}"`,
+  });
   // An idle client losing its connection emits 'error' on the pool; unhandled it would crash the process.
   pool.on("error", () => undefined);
+  // So does a checked-out client between two queries (a transaction awaiting Redis while Postgres restarts):
+  // the failure reaches the caller through its next query instead.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;
 }
 

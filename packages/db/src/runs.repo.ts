@@ -25,6 +25,15 @@ export interface Dispatch {
   delayMs: number;
 }
 
+/** A run as its worker polls it (see `RunsRepo.controlStates`). */
+export interface RunControlRow {
+  run_id: string;
+  status: RunStatus;
+  attempt: number;
+  cancel_action: CancelAction | null;
+  cancel_requested: boolean;
+}
+
 export type NewRun = Pick<
   RunRecord,
   "run_id" | "thread_id" | "tenant_id" | "assistant_id" | "graph_id" | "metadata" | "multitask_strategy" | "kwargs"
@@ -34,12 +43,12 @@ export type NewRun = Pick<
 export class RunsRepo {
   constructor(private readonly db: Queryable) {}
 
-  /** Inserts a pending run; `dispatched` claims it for the queue at once (the caller enqueues it after commit). */
-  async insert(db: Queryable, run: NewRun, { dispatched = false }: { dispatched?: boolean } = {}): Promise<RunRecord> {
+  /** Inserts a pending run (the dispatcher then decides, under the same thread lock, whether it goes to the queue). */
+  async insert(db: Queryable, run: NewRun): Promise<RunRecord> {
     const { rows } = await db.query(
-      `INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs, dispatched_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9::boolean THEN clock_timestamp() END) RETURNING ${COLUMNS}`,
-      [run.run_id, run.thread_id, run.tenant_id, run.assistant_id, run.graph_id, run.metadata, run.multitask_strategy, run.kwargs, dispatched],
+      `INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [run.run_id, run.thread_id, run.tenant_id, run.assistant_id, run.graph_id, run.metadata, run.multitask_strategy, run.kwargs],
     );
     return toRun(rows[0]);
   }
@@ -126,13 +135,8 @@ export class RunsRepo {
       [threadId],
     );
     if (!rows[0] || rows[0].in_flight) return null;
-    await db.query(`UPDATE runs SET dispatched_at = clock_timestamp() WHERE run_id = $1`, [rows[0].run_id]);
+    await db.query(`UPDATE runs SET dispatched_at = clock_timestamp(), updated_at = clock_timestamp() WHERE run_id = $1`, [rows[0].run_id]);
     return { runId: rows[0].run_id, delayMs: Math.round(rows[0].delay_ms) };
-  }
-
-  /** Undoes a dispatch whose queue write failed, so the next dispatch tries again. */
-  async undoDispatch(runId: string): Promise<void> {
-    await this.db.query(`UPDATE runs SET dispatched_at = NULL WHERE run_id = $1 AND status = 'pending'`, [runId]);
   }
 
   /**
@@ -162,19 +166,87 @@ export class RunsRepo {
     return rows[0] ? toRun(rows[0]) : null;
   }
 
-  /** Moves an active run to a terminal status; false when it was already terminal (the first writer wins). */
+  /**
+   * Moves an active run to a terminal status and returns it; null when the compare-and-set failed (already
+   * terminal, not in one of `from`, or — with `attempt` — owned by another attempt now: a superseded attempt's
+   * finish is refused, not merged).
+   */
   async finish(
     db: Queryable,
     runId: string,
     status: TerminalRunStatus,
-    extra: { error?: { error: string; message: string } | null; partial?: RunPartial | null; onlyIfPending?: boolean } = {},
-  ): Promise<boolean> {
-    const from = extra.onlyIfPending ? ["pending"] : ["pending", "running"];
-    const { rowCount } = await db.query(
+    extra: { error?: { error: string; message: string } | null; partial?: RunPartial | null; from: RunStatus[]; attempt?: number },
+  ): Promise<RunRecord | null> {
+    const { rows } = await db.query(
       `UPDATE runs SET status = $2, error = $3, partial = coalesce($4, partial), finished_at = clock_timestamp(), updated_at = clock_timestamp()
-       WHERE run_id = $1 AND status = ANY($5::text[])`,
-      [runId, status, extra.error ?? null, extra.partial ?? null, from],
+       WHERE run_id = $1 AND status = ANY($5::text[]) AND ($6::int IS NULL OR attempt = $6) RETURNING ${COLUMNS}`,
+      [runId, status, extra.error ?? null, extra.partial ?? null, extra.from, extra.attempt ?? null],
     );
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  /** Records that the run's terminal event is in the journal (see the reconciler). */
+  async markAnnounced(runId: string): Promise<void> {
+    await this.db.query(`UPDATE runs SET end_announced_at = clock_timestamp() WHERE run_id = $1 AND end_announced_at IS NULL`, [runId]);
+  }
+
+  /** What a worker needs to know about the runs it executes: cancelled, superseded, or ended elsewhere. */
+  async controlStates(runIds: string[]): Promise<RunControlRow[]> {
+    if (!runIds.length) return [];
+    const { rows } = await this.db.query<RunControlRow>(
+      `SELECT run_id, status, attempt, cancel_action, cancel_requested_at IS NOT NULL AS cancel_requested FROM runs WHERE run_id = ANY($1::text[])`,
+      [runIds],
+    );
+    return rows;
+  }
+
+  /** Terminal runs whose `end` was never announced, finished more than `graceMs` ago (the reconciler). */
+  async listUnannounced(graceMs: number, limit: number): Promise<RunRecord[]> {
+    const { rows } = await this.db.query(
+      `SELECT ${COLUMNS} FROM runs WHERE end_announced_at IS NULL AND status NOT IN ('pending', 'running')
+         AND finished_at < clock_timestamp() - make_interval(secs => $1::float8 / 1000) ORDER BY finished_at LIMIT $2`,
+      [graceMs, limit],
+    );
+    return rows.map(toRun);
+  }
+
+  /**
+   * Runs that should have a job on the queue (running, or pending and dispatched) and have not changed for
+   * `graceMs`: the reconciler checks each against BullMQ.
+   */
+  async listInFlight(graceMs: number, limit: number): Promise<RunRecord[]> {
+    const { rows } = await this.db.query(
+      `SELECT ${COLUMNS} FROM runs WHERE status IN ('pending', 'running') AND (status = 'running' OR dispatched_at IS NOT NULL)
+         AND updated_at < clock_timestamp() - make_interval(secs => $1::float8 / 1000) ORDER BY updated_at LIMIT $2`,
+      [graceMs, limit],
+    );
+    return rows.map(toRun);
+  }
+
+  /** Threads with a queued run but nothing in flight for `graceMs`: their next run was never dispatched. */
+  async listStalledThreads(graceMs: number, limit: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ thread_id: string }>(
+      `SELECT DISTINCT r.thread_id FROM runs r WHERE r.status = 'pending' AND r.dispatched_at IS NULL
+         AND r.updated_at < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
+         AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id AND (o.status = 'running' OR (o.status = 'pending' AND o.dispatched_at IS NOT NULL)))
+       LIMIT $2`,
+      [graceMs, limit],
+    );
+    return rows.map((r) => r.thread_id);
+  }
+
+  /** Restarts the reconciler's grace period for a run it just put back on the queue. */
+  async touch(runId: string): Promise<void> {
+    await this.db.query(`UPDATE runs SET updated_at = clock_timestamp() WHERE run_id = $1 AND status IN ('pending', 'running')`, [runId]);
+  }
+
+  /**
+   * Inside a checkpoint write's transaction: true while `attempt` still owns the running run. `FOR SHARE` holds
+   * off a takeover (which updates the row) until the write commits, so a write is either before the takeover
+   * or refused.
+   */
+  static async attemptOwns(db: Queryable, runId: string, attempt: number): Promise<boolean> {
+    const { rowCount } = await db.query(`SELECT 1 FROM runs WHERE run_id = $1 AND attempt = $2 AND status = 'running' FOR SHARE`, [runId, attempt]);
     return rowCount === 1;
   }
 

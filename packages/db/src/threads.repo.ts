@@ -99,6 +99,16 @@ export class ThreadsRepo {
     return rows[0] ? toThread(rows[0]) : null;
   }
 
+  /**
+   * {@link ThreadsRepo.lock}, but refusing to wait: fails with Postgres' `lock_not_available` (55P03) when another
+   * transaction holds the row (a state update or a run starting or ending). A waiter would park its pooled
+   * connection behind the holder; failing at once gives the connection back and lets the client retry.
+   */
+  async lockNowait(db: Queryable, threadId: string): Promise<ThreadRecord | null> {
+    const { rows } = await db.query(`SELECT ${COLUMNS} FROM threads WHERE thread_id = $1 FOR UPDATE NOWAIT`, [threadId]);
+    return rows[0] ? toThread(rows[0]) : null;
+  }
+
   async setStatus(db: Queryable, threadId: string, status: ThreadStatus): Promise<void> {
     await db.query(`UPDATE threads SET status = $2, updated_at = now() WHERE thread_id = $1`, [threadId, status]);
   }

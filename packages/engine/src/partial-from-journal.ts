@@ -13,15 +13,19 @@ interface EntryLike {
  * by message id, and minus the messages a node update already committed. Lets another worker save the partial
  * output without calling the model again.
  */
-export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fromAttempt?: number): Promise<PartialCollector> {
-  const collector = new PartialCollector();
+export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fromAttempt?: number | "latest"): Promise<PartialCollector> {
+  let collector = new PartialCollector();
   let attempt = 0;
   for await (const entry of entries) {
     if (entry.event === "metadata") {
-      attempt = Number(JSON.parse(entry.dataJson).attempt ?? attempt);
+      const next = Number(JSON.parse(entry.dataJson).attempt ?? attempt);
+      // "latest": only the last attempt that wrote to the journal has tokens nobody saved yet (each attempt
+      // saves its predecessor's partial before its own first `metadata` event).
+      if (fromAttempt === "latest" && next !== attempt) collector = new PartialCollector();
+      attempt = next;
       continue;
     }
-    if (fromAttempt !== undefined && attempt !== fromAttempt) continue;
+    if (typeof fromAttempt === "number" && attempt !== fromAttempt) continue;
     if (entry.event === "messages") {
       const [chunk, metadata] = JSON.parse(entry.dataJson);
       if (chunk?.type !== "ai" && chunk?.type !== "AIMessageChunk") continue;

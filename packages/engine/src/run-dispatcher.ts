@@ -21,18 +21,16 @@ export class RunDispatcher {
     return this.runs.claimNextForDispatch(tx, threadId);
   }
 
-  /** Puts a claimed run on the queue (after the claim committed); a failed write is undone so it can be retried. */
+  /**
+   * Puts a claimed run on the queue (after the claim committed). Idempotent (the job id is the run id). If this
+   * never happens (the process died, Redis was down), the reconciler finds the dispatched run with no job.
+   */
   async enqueue(dispatch: Dispatch | null, threadId: string): Promise<void> {
     if (!dispatch) return;
-    try {
-      await this.queue.enqueue({ runId: dispatch.runId, threadId }, dispatch.delayMs);
-    } catch (err) {
-      await this.runs.undoDispatch(dispatch.runId);
-      throw err;
-    }
+    await this.queue.enqueue({ runId: dispatch.runId, threadId }, dispatch.delayMs);
   }
 
-  /** Claims and enqueues in one go, for callers without a transaction of their own. */
+  /** Claims and enqueues in one go, for callers without a transaction of their own (the reconciler). */
   async dispatchNext(threadId: string): Promise<string | null> {
     const dispatch = await withTransaction(this.pool, async (tx) => {
       await this.threads.lock(tx, threadId);

@@ -9,7 +9,14 @@ export {
   type JournalGap,
 } from "./entry";
 export { compareStreamIds, isStreamId, normaliseLastEventId } from "./stream-id";
-export { createJournalWriter, type JournalWriter, type JournalWriterOptions } from "./journal-writer";
+export {
+  createJournalWriter,
+  JournalFencedError,
+  type AttemptJournal,
+  type JournalRefusal,
+  type JournalWriter,
+  type JournalWriterOptions,
+} from "./journal-writer";
 export { createJournalHub, type JournalHub, type JournalHubOptions, type ListenOptions } from "./journal-hub";
 export { readRange, type ReadRangeOptions } from "./journal-reader";
 export { subscribeRun, type SubscribeRunOptions } from "./subscribe-run";

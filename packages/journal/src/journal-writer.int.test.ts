@@ -2,7 +2,7 @@ import { createTestNamespace, waitFor, type TestNamespace } from "@runline/testi
 import type { JournalEntry } from "./entry";
 import { createJournalHub, type JournalHub } from "./journal-hub";
 import { readRange } from "./journal-reader";
-import { createJournalWriter, type JournalWriter } from "./journal-writer";
+import { createJournalWriter, JournalFencedError, type JournalWriter } from "./journal-writer";
 import { journalKeys } from "./keys";
 import { collect, describeEntries, strictlyIncreasing } from "./test-support";
 
@@ -90,5 +90,47 @@ describe("createJournalWriter", () => {
     expect(() => writer.append(runId, "gap", {})).toThrow(TypeError);
     expect(() => writer.append(runId, "values", { n: 1n })).toThrow(TypeError);
     expect(() => createJournalWriter(ns.redis, ns.redisPrefix, { maxLen: 0 })).toThrow(TypeError);
+  });
+});
+
+describe("the attempt fence", () => {
+  it("refuses a superseded attempt's appends once a later attempt wrote, and tells it once", async () => {
+    const runId = nextRunId();
+    const refusals: string[] = [];
+    const first = writer.forAttempt(runId, 1, (r) => refusals.push(r));
+    await first.append("metadata", { attempt: 1 });
+    const second = writer.forAttempt(runId, 2);
+    await second.append("metadata", { attempt: 2 });
+    await expect(first.append("messages", { stale: true })).rejects.toBeInstanceOf(JournalFencedError);
+    await expect(first.append("messages", { stale: true })).rejects.toMatchObject({ refusal: "superseded" });
+    expect(refusals).toEqual(["superseded"]);
+    await second.append("messages", { fresh: true });
+    const entries = await ns.redis.xrange(journalKeys(ns.redisPrefix).events(runId), "-", "+");
+    expect(entries.map(([, f]) => f[3])).toEqual(['{"attempt":1}', '{"attempt":2}', '{"fresh":true}']);
+  });
+
+  it("writes one end whoever calls it, and nothing after it", async () => {
+    const runId = nextRunId();
+    const attempt = writer.forAttempt(runId, 1);
+    await attempt.append("metadata", {});
+    expect(await writer.end(runId, { status: "success" })).toMatch(/^\d+-\d+$/);
+    expect(await writer.end(runId, { status: "interrupted" })).toBeNull();
+    await expect(attempt.append("messages", {})).rejects.toMatchObject({ refusal: "ended" });
+    await expect(writer.append(runId, "values", {})).rejects.toMatchObject({ refusal: "ended" });
+    const entries = await ns.redis.xrange(journalKeys(ns.redisPrefix).events(runId), "-", "+");
+    expect(entries.map(([, f]) => f[1])).toEqual(["metadata", "end"]);
+    expect(await ns.redis.ttl(journalKeys(ns.redisPrefix).fence(runId))).toBeGreaterThan(0);
+  });
+
+  it("drops a retransmitted append (same attempt and sequence number) instead of storing it twice", async () => {
+    const runId = nextRunId();
+    const keys = journalKeys(ns.redisPrefix);
+    await writer.forAttempt(runId, 1).append("metadata", {});
+    // What ioredis does when a reply was lost: the same script call again. Reproduced at the script level.
+    const fence = await ns.redis.hgetall(keys.fence(runId));
+    expect(fence).toMatchObject({ a: "1", s: "1" });
+    const again = writer.forAttempt(runId, 1); // a fresh counter starts at 1 again: a retransmission of seq 1
+    await expect(again.append("metadata", {})).resolves.toBe("");
+    expect(await ns.redis.xlen(keys.events(runId))).toBe(1);
   });
 });

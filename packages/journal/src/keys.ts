@@ -4,6 +4,11 @@ export interface JournalKeys {
   events(runId: string): string;
   /** The run's pub/sub channel: the same entries, for live delivery. */
   live(runId: string): string;
+  /**
+   * The run's fence (a hash: `a` the attempt that owns the journal, `s` its last sequence number, `e` set once
+   * `end` was written). Every append is checked against it in the same script that writes the entry.
+   */
+  fence(runId: string): string;
 }
 
 /**
@@ -14,5 +19,6 @@ export function journalKeys(prefix: string): JournalKeys {
   return {
     events: (runId) => `${prefix}:run:${runId}:events`,
     live: (runId) => `${prefix}:run:${runId}:live`,
+    fence: (runId) => `${prefix}:run:${runId}:fence`,
   };
 }

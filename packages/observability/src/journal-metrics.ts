@@ -19,11 +19,25 @@ export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, o
       metrics.journalAppends.inc({ event: baseEvent(event) });
       return writer.append(runId, event, data);
     },
+    forAttempt(runId, attempt, onRefused) {
+      const journal = writer.forAttempt(runId, attempt, onRefused);
+      return {
+        runId,
+        attempt,
+        append(event, data) {
+          metrics.journalAppends.inc({ event: baseEvent(event) });
+          return journal.append(event, data);
+        },
+        flush: () => journal.flush(),
+      };
+    },
     async end(runId, data) {
+      const id = await writer.end(runId, data);
+      // Counted only for the call that wrote the `end`: the worker, the API and the reconciler may all try.
+      if (id === null) return id;
       metrics.journalAppends.inc({ event: "end" });
       const status = (data as { status?: unknown } | null | undefined)?.status;
       if (typeof status === "string") metrics.runsFinished.inc({ status });
-      const id = await writer.end(runId, data);
       if (options.sizeOf) {
         // Off the run's path: the size is for dashboards, the cancel and the next run need not wait for it.
         options.sizeOf(runId).then((n) => metrics.journalEntriesPerRun.observe(n), () => undefined);

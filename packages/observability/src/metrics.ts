@@ -41,6 +41,10 @@ export interface RunlineMetrics {
   readonly journalEntriesPerRun: Histogram;
   /** Connection errors to Redis and Postgres, by dependency. */
   readonly dependencyErrors: Counter<"dependency">;
+  /** Runs the reconciler moved on after a lost step, by repair (`announced`, `requeued_pending`, …). */
+  readonly reconciled: Counter<"action">;
+  /** Transient Postgres/Redis failures retried by a run transition or checkpoint write, by operation. */
+  readonly retries: Counter<"operation">;
   /** HTTP responses by method, route pattern and status. */
   readonly httpRequests: Counter<"method" | "route" | "status">;
   /** HTTP request → response finished (SSE: until the stream closed), by method and route pattern. */
@@ -90,6 +94,8 @@ export function createRunlineMetrics(options: { version?: string } = {}): Runlin
     journalAppends: new Counter({ name: "runline_journal_appends_total", help: "Run journal appends by event", labelNames: ["event"], registers }),
     journalEntriesPerRun: new Histogram({ name: "runline_journal_entries_per_run", help: "Journal entries of a run when it ended", buckets: JOURNAL_SIZE_BUCKETS, registers }),
     dependencyErrors: new Counter({ name: "runline_dependency_errors_total", help: "Connection errors to Redis and Postgres", labelNames: ["dependency"], registers }),
+    reconciled: new Counter({ name: "runline_reconciled_total", help: "Runs the reconciler moved on after a lost step, by repair", labelNames: ["action"], registers }),
+    retries: new Counter({ name: "runline_transient_retries_total", help: "Transient dependency failures retried, by operation", labelNames: ["operation"], registers }),
     httpRequests: new Counter({ name: "runline_http_requests_total", help: "HTTP responses by method, route and status", labelNames: ["method", "route", "status"], registers }),
     httpDuration: new Histogram({ name: "runline_http_request_duration_seconds", help: "HTTP request to response end", labelNames: ["method", "route"], buckets: SLOW_BUCKETS, registers }),
     setQueueCounts(source) {

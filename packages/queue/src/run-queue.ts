@@ -16,6 +16,14 @@ export interface RunQueue {
   enqueue(payload: RunJobPayload, delayMs?: number): Promise<void>;
   /** Removes a job that no worker holds yet; true when it was removed. */
   removeWaiting(runId: string): Promise<boolean>;
+  /** The BullMQ state of the run's job: `unknown` when there is none. */
+  jobState(runId: string): Promise<string>;
+  /**
+   * Puts a run whose job was lost back on the queue: a finished (`completed`/`failed`) job is removed first,
+   * since a kept job id makes `add` a no-op. A job still waiting, delayed or active is left alone. Returns true
+   * when a job was added.
+   */
+  requeue(payload: RunJobPayload, delayMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -39,6 +47,18 @@ export function createRunQueue(connection: Redis, prefix: string): RunQueue {
     },
     async removeWaiting(runId) {
       return (await queue.remove(runId)) === 1;
+    },
+    jobState: (runId) => queue.getJobState(runId),
+    async requeue(payload, delayMs = 0) {
+      const state = await queue.getJobState(payload.runId);
+      if (state === "completed" || state === "failed") {
+        // remove() refuses a locked job, so a job a worker just picked up again cannot be pulled from under it.
+        if ((await queue.remove(payload.runId)) !== 1) return false;
+      } else if (state !== "unknown") {
+        return false;
+      }
+      await queue.add(RUN_JOB_NAME, RunJobPayload.parse(payload), { jobId: payload.runId, ...(delayMs > 0 ? { delay: delayMs } : {}) });
+      return true;
     },
     close: () => queue.close(),
   };

@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { ZodError } from "zod";
-import { AppError } from "@runline/core";
+import { AppError, DependencyUnavailableError } from "@runline/core";
 import { errorFields } from "@runline/observability";
+import { translatePgError } from "./pg-errors";
 
 /** One JSON error body for every failure (RFC 9457 fields plus LangGraph-style `detail` and a stable `code`). */
 export function problem(res: Parameters<RequestHandler>[1], status: number, code: string, detail: string, extra: Record<string, unknown> = {}) {
@@ -17,10 +18,15 @@ export function problem(res: Parameters<RequestHandler>[1], status: number, code
  * The only place an error becomes an HTTP response. Client mistakes are always 4xx: the LangGraph SDK
  * retries 5xx, which would re-POST a run.
  */
-export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+export const errorHandler: ErrorRequestHandler = (thrown, _req, res, _next) => {
   if (res.headersSent) {
     res.end();
     return;
+  }
+  const err = translatePgError(thrown) ?? thrown;
+  if (err instanceof DependencyUnavailableError) {
+    res.locals.logger?.warn("Request failed: dependency unavailable", errorFields(err.cause ?? err));
+    res.set("Retry-After", String(err.retryAfterSeconds));
   }
   if (err instanceof AppError) return problem(res, err.status, err.code, err.message, err.details ? { details: err.details } : {});
   if (err instanceof ZodError) {

@@ -1,19 +1,24 @@
 import { isTerminalRunStatus, NotFoundError, type CancelAction, type RunRecord } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
-import { noPartial, type RunFinisher } from "@runline/engine";
+import { noPartial, type RunLifecycle } from "@runline/engine";
 import type { JournalHub } from "@runline/journal";
 import { publishCancel, type RunQueue } from "@runline/queue";
 import type Redis from "ioredis";
 
 export interface CancelServiceDeps {
   runs: RunsRepo;
-  finisher: RunFinisher;
+  lifecycle: RunLifecycle;
   queue: RunQueue;
   redis: Redis;
   hub: JournalHub;
   redisPrefix: string;
   /** Longest a `wait=1` cancel waits for the worker to save the partial. @defaultValue 30000 */
   waitTimeoutMs?: number;
+  /**
+   * While waiting for a run's end, how often its status is re-read from Postgres, in case the `end` was
+   * published while the pub/sub connection was down. @defaultValue 1000
+   */
+  endPollMs?: number;
   /** Counts each cancel by action and outcome, and times `wait=1` cancels. @defaultValue records nothing */
   metrics?: CancelMetrics;
 }
@@ -63,6 +68,20 @@ export class CancelService {
     return runs.length;
   }
 
+  /**
+   * Stops a run whose thread is being deleted: a cancel, waited for; if the worker does not answer in time the
+   * run is finished here anyway. Its attempt can write nothing more after that (the fences refuse it), so a
+   * thread re-created under the same id never inherits checkpoints from the old one.
+   */
+  async stopForDelete(run: RunRecord): Promise<void> {
+    const result = await this.cancelRun(run, { wait: true, action: "interrupt" });
+    if (result.outcome !== "requested") return;
+    const current = await this.deps.runs.getById(run.run_id);
+    if (current && !isTerminalRunStatus(current.status)) {
+      await this.deps.lifecycle.forceFinish(current, { status: "interrupted", partial: noPartial("interrupt"), error: { error: "ThreadDeleted", message: "thread deleted before the run stopped" } });
+    }
+  }
+
   /** Cancels one run (see the class); `requestedAt` (`performance.now()`) starts the cancel latency clock. */
   async cancelRun(run: RunRecord, options: { wait: boolean; action: CancelAction }, requestedAt = performance.now()): Promise<CancelResult> {
     const result = await this.stopRun(run, options);
@@ -72,7 +91,7 @@ export class CancelService {
   }
 
   private async stopRun(run: RunRecord, { wait, action }: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
-    const { runs, finisher, queue, redis, redisPrefix } = this.deps;
+    const { runs, lifecycle, queue, redis, redisPrefix } = this.deps;
     const recorded = isTerminalRunStatus(run.status) ? null : await runs.requestCancel(run.run_id, action);
     if (!recorded) return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
     // Listen for the terminal event before anything can produce it, so a fast worker cannot be missed.
@@ -82,7 +101,7 @@ export class CancelService {
       // A run no worker has started is finished here (compare-and-set on pending: if a worker claims it first,
       // the worker sees the recorded cancel and stops before its first token). A running one is the worker's.
       if (recorded.status === "pending") {
-        const finishedHere = await finisher.finish(run.run_id, run.thread_id, { status: "interrupted", partial: noPartial(action), onlyIfPending: true });
+        const finishedHere = await lifecycle.finishQueued(recorded, { status: "interrupted", partial: noPartial(action) });
         if (finishedHere) await queue.removeWaiting(run.run_id).catch(() => false);
       }
       if (!ended) return { outcome: "requested", run: (await runs.getById(run.run_id)) ?? recorded };
@@ -125,18 +144,33 @@ export class CancelService {
     );
   }
 
-  /** Resolves true at the run's terminal journal event, false after the wait limit. */
+  /**
+   * Resolves true at the run's end, false after the wait limit. The journal's `end` is the fast path; pub/sub
+   * drops what is published while its connection is down, so the run's status is re-read from Postgres on every
+   * reconnect and every `endPollMs` too (the status is committed before `end` is written).
+   */
   private async listenForEnd(runId: string, timeoutMs = this.deps.waitTimeoutMs ?? 30_000): Promise<{ wait(): Promise<boolean>; stop(): void }> {
     let resolve!: (ended: boolean) => void;
     const ended = new Promise<boolean>((r) => (resolve = r));
-    const stop = await this.deps.hub.listen(runId, (entry) => {
-      if (entry.event === "end") resolve(true);
-    });
+    const recheck = () => {
+      this.deps.runs.getById(runId).then((run) => {
+        if (!run || isTerminalRunStatus(run.status)) resolve(true);
+      }, () => undefined);
+    };
+    const stop = await this.deps.hub.listen(
+      runId,
+      (entry) => {
+        if (entry.event === "end") resolve(true);
+      },
+      { onResync: recheck },
+    );
     const timer = setTimeout(() => resolve(false), timeoutMs);
+    const poll = setInterval(recheck, this.deps.endPollMs ?? 1000);
     return {
       wait: () => ended,
       stop: () => {
         clearTimeout(timer);
+        clearInterval(poll);
         stop();
       },
     };

@@ -53,7 +53,7 @@ export class RunsService {
     const strategy = body.multitask_strategy ?? "enqueue";
     if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint);
     const stamp = { graph_id: graph.graphId, assistant_id: graph.assistantId };
-    const { run, toCancel, dispatchNow } = await withTransaction(this.deps.pool, async (tx) => {
+    const { run, toCancel, dispatch } = await withTransaction(this.deps.pool, async (tx) => {
       let thread = await threads.lockForNewRun(tx, tenantId, threadId, stamp);
       if (!thread && body.if_not_exists === "create" && (await threads.insert(tenantId, threadId, {}, tx))) {
         thread = await threads.lockForNewRun(tx, tenantId, threadId, stamp);
@@ -63,8 +63,6 @@ export class RunsService {
       if (active.length && strategy === "reject") {
         throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}; multitask_strategy=reject`);
       }
-      // Nothing else in flight: the new run is claimed for the queue in the same statement that creates it.
-      const dispatchNow = active.length === 0;
       const created = await runs.insert(
         tx,
         {
@@ -77,12 +75,15 @@ export class RunsService {
           multitask_strategy: strategy,
           kwargs,
         },
-        { dispatched: dispatchNow },
       );
+      // The one place that decides what runs next on a thread, here as when a run finishes: the new run is
+      // claimed for the queue only if nothing else of the thread is in flight.
+      const dispatch = await this.deps.dispatcher.claim(tx, threadId);
       const toCancel = strategy === "interrupt" || strategy === "rollback" ? active : [];
-      return { run: created, toCancel, dispatchNow };
+      return { run: created, toCancel, dispatch };
     });
-    if (dispatchNow) await this.deps.dispatcher.enqueue({ runId: run.run_id, delayMs: (body.after_seconds ?? 0) * 1000 }, threadId);
+    // If this enqueue is lost (crash, Redis down), the reconciler finds the dispatched run without a job.
+    await this.deps.dispatcher.enqueue(dispatch, threadId);
     // The new run waits behind the ones it cancels: the finisher dispatches it once their partial output is saved.
     for (const active of toCancel) {
       await this.deps.cancels.cancelRun(active, { wait: false, action: strategy === "rollback" ? "rollback" : "interrupt" });

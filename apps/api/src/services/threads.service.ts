@@ -11,7 +11,7 @@ import {
   type ThreadRecord,
   type ThreadSearchBody,
 } from "@runline/core";
-import { withTransaction, type RunsRepo, type ThreadFilter, type ThreadsRepo } from "@runline/db";
+import { pinPool, withTransaction, type RunsRepo, type ThreadFilter, type ThreadsRepo } from "@runline/db";
 import { emptyThreadState, toThreadState, type GraphRegistry, type ThreadStateView } from "@runline/engine";
 import type { CancelService } from "./cancel.service";
 
@@ -66,7 +66,7 @@ export class ThreadsService {
   async delete(tenantId: string, threadId: string): Promise<void> {
     const thread = await this.get(tenantId, threadId);
     for (const run of await this.deps.runs.listActive(this.deps.pool, thread.thread_id)) {
-      await this.deps.cancels.cancelRun(run, { wait: true, action: "interrupt" });
+      await this.deps.cancels.stopForDelete(run);
     }
     if (!(await this.deps.threads.delete(tenantId, threadId))) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
     await this.deps.checkpointer.deleteThread(threadId);
@@ -91,18 +91,30 @@ export class ThreadsService {
   /**
    * `updateState` on the head or on a given checkpoint (a fork). Refused while a run is pending or running: two
    * writers on one thread silently fork it. The thread row stays locked meanwhile, so no run can start.
+   *
+   * The lock is taken without waiting: a second update (or one arriving while a run starts) answers 409 at once
+   * rather than parking a pooled connection behind the holder. The holder does its checkpoint reads and writes on
+   * the connection that holds the lock (the pool is pinned to it), so it never waits for a second connection:
+   * waiters for the row (runs starting) can fill the pool and the holder still finishes (issue #8). The writes
+   * also commit or roll back with the lock, all or nothing.
    */
   async updateState(tenantId: string, threadId: string, body: StateUpdateBody) {
     const thread = await this.get(tenantId, threadId);
     const graph = await this.graphOf(thread);
     if (!graph) throw new AppError("VALIDATION_FAILED", `Thread ${threadId} has no graph yet: start a run on it first`, { status: 400 });
     const checkpointId = body.checkpoint?.checkpoint_id ?? body.checkpoint_id;
+    const config = root(threadId, checkpointId, body.checkpoint?.checkpoint_ns ?? "");
     return withTransaction(this.deps.pool, async (tx) => {
-      await this.deps.threads.lock(tx, threadId);
+      if (!(await this.deps.threads.lockNowait(tx, threadId))) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
       const active = await this.deps.runs.listActive(tx, threadId);
       if (active.length) throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}`);
-      if (checkpointId) await this.getState(tenantId, threadId, { checkpoint_id: checkpointId, checkpoint_ns: body.checkpoint?.checkpoint_ns });
-      const written = await graph.updateState(root(threadId, checkpointId, body.checkpoint?.checkpoint_ns ?? ""), body.values, body.as_node);
+      const written = await pinPool(this.deps.pool, tx, async () => {
+        // LangGraph answers an unknown checkpoint id with an empty snapshot under that id: ask the saver instead.
+        if (checkpointId && !(await this.deps.checkpointer.getTuple(config))) {
+          throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpointId} not found in thread ${threadId}`);
+        }
+        return graph.updateState(config, body.values, body.as_node);
+      });
       // The LangGraph server answers `{checkpoint}`; the SDK's type says `{configurable}`: send both.
       return { checkpoint: { ...written.configurable, checkpoint_map: null }, configurable: written.configurable };
     });

@@ -1,84 +1,131 @@
+import { AttemptFencedError, runAsAttempt } from "@runline/checkpoint";
 import type { RunRecord } from "@runline/core";
 import {
   executeRun,
-  isRunStopped,
   noPartial,
   PartialCollector,
   RunSettledHandler,
   savePartialOutput,
+  stopDisposition,
   toWire,
   type RunnableGraph,
   type RunOutcome,
+  type RunStoppedError,
 } from "@runline/engine";
 import { CHAT_MODEL_CONTEXT_KEY } from "@runline/graphs";
+import { JournalFencedError, type AttemptJournal } from "@runline/journal";
 import { NOOP_ATTEMPT, type AttemptTelemetry } from "@runline/observability";
+import type { AttemptGuard } from "./attempt-guard";
 import type { RunProcessorDeps } from "./run-context";
+
+/** How an attempt ended. */
+export type AttemptEnd =
+  /** The run reached a terminal status: commit it. */
+  | { kind: "finished"; outcome: RunOutcome }
+  /** Hand the run to another worker now (drain); its next attempt keeps this one's partial as a branch. */
+  | { kind: "handoff" }
+  /** This attempt no longer owns the run (superseded, lock lost): it wrote nothing after it learned that. */
+  | { kind: "abandoned" };
+
+/** What one attempt works with: its run, its fenced journal and its stop signal. */
+export interface AttemptScope {
+  run: RunRecord;
+  journal: AttemptJournal;
+  guard: AttemptGuard;
+  telemetry?: AttemptTelemetry;
+}
 
 const root = (threadId: string) => ({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
 
 /** Appends the thread's values to the journal: the final `values` event subscribers end with after a stop. */
-export async function appendFinalValues(deps: RunProcessorDeps, graph: RunnableGraph, run: RunRecord, values: unknown | null): Promise<void> {
-  const current = values ?? (await graph.getState(root(run.thread_id)))?.values ?? {};
-  await deps.journal.append(run.run_id, "values", toWire(current));
+export async function appendFinalValues(scope: AttemptScope, graph: RunnableGraph, values: unknown | null): Promise<void> {
+  const current = values ?? (await graph.getState(root(scope.run.thread_id)))?.values ?? {};
+  await scope.journal.append("values", toWire(current));
+}
+
+/** Runs `fn` with every checkpoint write it causes fenced to this attempt. */
+export function asAttempt<T>(scope: AttemptScope, fn: () => Promise<T>): Promise<T> {
+  return runAsAttempt({ runId: scope.run.run_id, attempt: scope.run.attempt }, fn);
+}
+
+/** A write refused because a later attempt owns the run (journal or checkpoint fence). */
+export function isFenced(err: unknown): boolean {
+  return err instanceof JournalFencedError || err instanceof AttemptFencedError || (err as Error)?.name === "AttemptFencedError";
 }
 
 /**
  * Runs the graph once. On a cancel or the run limit it waits for LangGraph's writes to settle, saves the partial
- * output, and reports the run `interrupted`/`timeout`; any other failure is an `error` event and outcome.
+ * output, and reports the run `interrupted`/`timeout`; on a drain it hands the run on; once superseded it stops
+ * writing; any other failure is an `error` event and outcome.
  */
-export async function executeAttempt(
-  deps: RunProcessorDeps,
-  run: RunRecord,
-  signal: AbortSignal,
-  startCheckpointId: string | null,
-  telemetry: AttemptTelemetry = NOOP_ATTEMPT,
-): Promise<RunOutcome> {
-  const graph = await deps.registry.get(run.graph_id);
-  if (isRunStopped(signal.reason)) {
-    // Cancelled before the first step: the model is never called and nothing is written.
-    await appendFinalValues(deps, graph, run, null);
-    return { status: signal.reason.cause === "timeout" ? "timeout" : "interrupted", partial: noPartial(signal.reason.action) };
-  }
-  const collector = new PartialCollector();
-  const settled = new RunSettledHandler(run.run_id);
-  const sink = {
-    append: (event: string, data: unknown) => {
-      telemetry.appended(event);
-      return deps.journal.append(run.run_id, event, data);
-    },
-  };
-  try {
-    const result = await executeRun({
-      graph,
-      run,
-      sink,
-      signal,
-      collector,
-      context: { [CHAT_MODEL_CONTEXT_KEY]: deps.chatModels },
-      callbacks: [settled],
-    });
-    await deps.journal.flush(run.run_id);
-    return { status: "success", hitlInterrupt: result.interrupted };
-  } catch (err) {
-    const reason = signal.aborted ? signal.reason : undefined;
-    if (isRunStopped(reason)) {
-      await settled.wait(deps.settleTimeoutMs ?? 5000);
-      await deps.journal.flush(run.run_id).catch(() => undefined);
-      const { partial, values } = await savePartialOutput({
+export function executeAttempt(deps: RunProcessorDeps, scope: AttemptScope, startCheckpointId: string | null): Promise<AttemptEnd> {
+  const { run, journal, guard } = scope;
+  const telemetry = scope.telemetry ?? NOOP_ATTEMPT;
+  return asAttempt(scope, async () => {
+    const graph = await deps.registry.get(run.graph_id);
+    const collector = new PartialCollector();
+    if (guard.reason) return endStopped(deps, scope, graph, guard.reason, collector, null, startCheckpointId);
+    const settled = new RunSettledHandler(run.run_id);
+    const sink = {
+      append: (event: string, data: unknown) => {
+        telemetry.appended(event);
+        return journal.append(event, data);
+      },
+    };
+    try {
+      const result = await executeRun({
         graph,
-        checkpointer: deps.checkpointer,
         run,
+        sink,
+        signal: guard.signal,
         collector,
-        action: reason.action,
-        reason: reason.cause,
-        startCheckpointId,
+        context: { [CHAT_MODEL_CONTEXT_KEY]: deps.chatModels },
+        callbacks: [settled],
       });
-      await appendFinalValues(deps, graph, run, values);
-      const error = reason.cause === "timeout" ? { error: reason.name, message: reason.message } : null;
-      return { status: reason.cause === "timeout" ? "timeout" : "interrupted", partial, error };
+      await journal.flush();
+      return { kind: "finished", outcome: { status: "success", hitlInterrupt: result.interrupted } };
+    } catch (err) {
+      if (isFenced(err)) guard.stop("interrupt", "superseded");
+      if (guard.reason) return endStopped(deps, scope, graph, guard.reason, collector, settled, startCheckpointId);
+      const error = { error: (err as Error)?.name ?? "Error", message: (err as Error)?.message ?? String(err) };
+      await journal.append("error", error).catch(() => undefined);
+      return { kind: "finished", outcome: { status: "error", error } };
     }
-    const error = { error: (err as Error)?.name ?? "Error", message: (err as Error)?.message ?? String(err) };
-    await deps.journal.append(run.run_id, "error", error).catch(() => undefined);
-    return { status: "error", error };
+  });
+}
+
+async function endStopped(
+  deps: RunProcessorDeps,
+  scope: AttemptScope,
+  graph: RunnableGraph,
+  reason: RunStoppedError,
+  collector: PartialCollector,
+  settled: RunSettledHandler | null,
+  startCheckpointId: string | null,
+): Promise<AttemptEnd> {
+  const disposition = stopDisposition(reason.stopCause);
+  if (disposition.kind === "abandon") return { kind: "abandoned" };
+  // LangGraph flushes its checkpoint writes after the abort surfaced: wait for them before writing our own.
+  if (settled) await settled.wait(deps.settleTimeoutMs ?? 5000);
+  // Every token streamed so far must be in the journal before anyone (a cancel here, the next attempt) reads it.
+  await scope.journal.flush().catch(() => undefined);
+  if (disposition.kind === "handoff") return { kind: "handoff" };
+  const status = disposition.status;
+  const error = status === "timeout" ? { error: reason.name, message: reason.message } : null;
+  if (!settled) {
+    // Stopped before the first step: the model is never called and nothing is written.
+    await appendFinalValues(scope, graph, null);
+    return { kind: "finished", outcome: { status, partial: noPartial(reason.action), error } };
   }
+  const { partial, values } = await savePartialOutput({
+    graph,
+    checkpointer: deps.checkpointer,
+    run: scope.run,
+    collector,
+    action: reason.action,
+    reason: reason.stopCause === "timeout" ? "timeout" : "cancel",
+    startCheckpointId,
+  });
+  await appendFinalValues(scope, graph, values);
+  return { kind: "finished", outcome: { status, partial, error } };
 }

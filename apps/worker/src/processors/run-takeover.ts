@@ -1,39 +1,48 @@
-import type { RunRecord } from "@runline/core";
-import type { AttemptTelemetry } from "@runline/observability";
-import { collectorFromJournal, savePartialOutput, type RunOutcome } from "@runline/engine";
-import { appendFinalValues, executeAttempt } from "./run-attempt";
+import { collectorFromJournal, savePartialOutput } from "@runline/engine";
+import { appendFinalValues, asAttempt, executeAttempt, type AttemptEnd, type AttemptScope } from "./run-attempt";
 import type { RunProcessorDeps } from "./run-context";
 
 /**
- * A worker died while running this run and BullMQ handed the job here. Every token it streamed is in the
- * journal. With a cancel recorded, the cancel is finished from those tokens without calling the model again.
- * Otherwise the dead attempt's partial is kept as a branch, the head goes back to where the run started, and the
- * run starts over (subscribers see a new `metadata` event with the next attempt number).
+ * The job came back to a worker while the run was `running`: its previous attempt's worker died, was paused
+ * past its lock, lost its lock, or handed the run on while draining. Every token that attempt streamed is in
+ * the journal (and the fences keep it from writing more). With a cancel recorded, the cancel is finished from
+ * those tokens without calling the model again. Past the attempt limit the run ends `error`, its partial kept.
+ * Otherwise the previous attempt's partial is kept as a branch, the head goes back to where the run started,
+ * and the run starts over (subscribers see a new `metadata` event with the next attempt number).
  */
-export async function takeOverRun(deps: RunProcessorDeps, run: RunRecord, signal: AbortSignal, telemetry?: AttemptTelemetry): Promise<RunOutcome> {
+export async function takeOverRun(deps: RunProcessorDeps, scope: AttemptScope): Promise<AttemptEnd> {
+  const { run } = scope;
   const graph = await deps.registry.get(run.graph_id);
-  const collector = await collectorFromJournal(deps.readJournal(run.run_id), run.attempt - 1);
-  const startCheckpointId = run.start_checkpoint_id;
+  const collector = await collectorFromJournal(deps.readJournal(run.run_id), "latest");
   const cancelled = Boolean(run.cancel_requested_at);
-  const { partial, values } = await savePartialOutput({
-    graph,
-    checkpointer: deps.checkpointer,
-    run,
-    collector,
-    action: cancelled ? (run.cancel_action ?? "interrupt") : "rollback",
-    reason: "worker_lost",
-    startCheckpointId,
-  });
-  if (cancelled) {
-    await appendFinalValues(deps, graph, run, values);
-    return { status: "interrupted", partial };
+  const exhausted = run.attempt > deps.maxAttempts;
+  const keepOnMainLine = cancelled || exhausted;
+  const { partial, values } = await asAttempt(scope, () =>
+    savePartialOutput({
+      graph,
+      checkpointer: deps.checkpointer,
+      run,
+      collector,
+      action: keepOnMainLine ? (run.cancel_action ?? "interrupt") : "rollback",
+      reason: "worker_lost",
+      startCheckpointId: run.start_checkpoint_id,
+    }),
+  );
+  if (keepOnMainLine) {
+    // No `metadata` for this attempt: it only closes the run. A next attempt finds the partial already saved
+    // (the head's `next` no longer lists the node), so re-reading the same tokens saves nothing twice.
+    await appendFinalValues(scope, graph, values);
+    if (cancelled) return { kind: "finished", outcome: { status: "interrupted", partial } };
+    const message = `run lost its worker ${run.attempt - 1} times; its partial output is kept`;
+    await scope.journal.append("error", { error: "WorkerLost", message });
+    return { kind: "finished", outcome: { status: "error", partial, error: { error: "WorkerLost", message } } };
   }
-  await deps.journal.append(run.run_id, "metadata", {
+  await scope.journal.append("metadata", {
     run_id: run.run_id,
     thread_id: run.thread_id,
     attempt: run.attempt,
     restarted: true,
     previous_attempt_partial: partial,
   });
-  return executeAttempt(deps, run, signal, partial.head_checkpoint_id ?? startCheckpointId, telemetry);
+  return executeAttempt(deps, scope, partial.head_checkpoint_id ?? run.start_checkpoint_id);
 }

@@ -1,10 +1,8 @@
-import { UnrecoverableError } from "bullmq";
-import type { RunRecord } from "@runline/core";
-import type { RunsRepo } from "@runline/db";
-import { RunStoppedError, type RunOutcome } from "@runline/engine";
+import { DelayedError, UnrecoverableError } from "bullmq";
 import { NOOP_RUN_TELEMETRY, type AttemptTelemetry } from "@runline/observability";
 import { RunJobPayload, type RunJob } from "@runline/queue";
-import { executeAttempt } from "./run-attempt";
+import { AttemptGuard } from "./attempt-guard";
+import { executeAttempt, isFenced, type AttemptEnd, type AttemptScope } from "./run-attempt";
 import type { RunProcessorDeps } from "./run-context";
 import { takeOverRun } from "./run-takeover";
 
@@ -16,69 +14,76 @@ export interface RunJobResult {
   status: string;
 }
 
-/** Builds the BullMQ processor that takes one run from `pending` to a terminal status. */
-export function createRunProcessor(deps: RunProcessorDeps) {
+/** The running attempts of this process, so the worker can stop them (lost lock, drain). */
+export type ActiveAttempts = Map<string, AttemptGuard>;
+
+/**
+ * Builds the BullMQ processor that takes one run attempt from its claim to a terminal status — or, when the
+ * attempt is stopped for a reason that is not the run's end (drain, lost lock, superseded), hands it on or
+ * walks away without another write.
+ */
+export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempts = new Map()) {
   const telemetry = deps.telemetry ?? NOOP_RUN_TELEMETRY;
   // Three declared parameters on purpose: BullMQ passes the abort signal only when processor.length >= 3.
-  return async function processRun(job: RunJob, _token: string | undefined, jobSignal?: AbortSignal): Promise<RunJobResult> {
+  return async function processRun(job: RunJob, token: string | undefined, jobSignal?: AbortSignal): Promise<RunJobResult> {
     const parsed = RunJobPayload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid run job payload: ${parsed.error.message}`);
     const { runId } = parsed.data;
-    const controller = new AbortController();
-    // Listen before claiming: a cancel published between the claim and the first token is then never missed,
-    // and one recorded before the claim is in the claimed row.
-    const unregister = deps.cancels.register(runId, (action) => controller.abort(new RunStoppedError(action, "cancel")));
-    const onJobAbort = () => controller.abort(new RunStoppedError("interrupt", "cancel"));
-    jobSignal?.addEventListener("abort", onJobAbort, { once: true });
-    const timer = deps.runTimeoutMs > 0 ? setTimeout(() => controller.abort(new RunStoppedError("interrupt", "timeout")), deps.runTimeoutMs) : null;
+    const guard = new AttemptGuard(runId, deps.control, jobSignal);
+    active.set(runId, guard);
     let attempt: AttemptTelemetry | null = null;
     try {
-      const claimed = await claimRun(deps.runs, runId);
+      const claimed = await deps.lifecycle.startAttempt(runId);
       if (!claimed) return { runId, status: "skipped" };
       const { run, takeover } = claimed;
+      guard.own(run.attempt, deps.runTimeoutMs);
       attempt = telemetry.start(run, { takeover, jobId: job.id });
-      if (run.cancel_requested_at) controller.abort(new RunStoppedError(run.cancel_action ?? "interrupt", "cancel"));
-      const outcome = await runClaimed(deps, run, takeover, controller.signal, attempt);
-      // A run left `running` with no job would block its thread forever: insist on recording the end.
-      const committed = await withRetries(() => deps.finisher.commit(run.run_id, run.thread_id, outcome));
-      if (committed) await deps.finisher.announce(run.run_id, run.thread_id, outcome, committed.next);
-      attempt.finished(outcome);
-      if (run.kwargs.temporary) await deps.deleteThread(run.thread_id);
-      return { runId, status: outcome.status };
+      if (run.cancel_requested_at) guard.stop(run.cancel_action ?? "interrupt", "cancel");
+      const scope: AttemptScope = {
+        run,
+        guard,
+        telemetry: attempt,
+        journal: deps.journal.forAttempt(run.run_id, run.attempt, () => guard.stop("interrupt", "superseded")),
+      };
+      const end = await runClaimed(deps, scope, takeover);
+      switch (end.kind) {
+        case "finished": {
+          const committed = await deps.lifecycle.finishAttempt(run, end.outcome);
+          if (committed) attempt.finished(end.outcome);
+          else attempt.logger.warn("Run finish refused: a later attempt owns the run", { status: end.outcome.status });
+          return { runId, status: committed ? end.outcome.status : "superseded" };
+        }
+        case "handoff":
+          attempt.logger.info("Run handed to another worker", { reason: guard.reason?.stopCause });
+          // Back to the queue now, not after the stalled check: the next attempt keeps this one's partial.
+          await job.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        case "abandoned":
+          attempt.logger.warn("Run attempt abandoned", { reason: guard.reason?.stopCause });
+          return { runId, status: "abandoned" };
+      }
     } catch (err) {
+      if (err instanceof DelayedError) throw err;
       attempt?.failed(err);
       throw err;
     } finally {
-      if (timer) clearTimeout(timer);
-      jobSignal?.removeEventListener("abort", onJobAbort);
-      unregister();
+      if (active.get(runId) === guard) active.delete(runId);
+      guard.dispose();
     }
   };
 }
 
-async function runClaimed(deps: RunProcessorDeps, run: RunRecord, takeover: boolean, signal: AbortSignal, telemetry: AttemptTelemetry): Promise<RunOutcome> {
-  // A takeover with nothing recorded means the dead attempt never reached the graph: start as if new.
-  if (takeover && run.start_checkpoint_recorded) return takeOverRun(deps, run, signal, telemetry);
-  void deps.journal.append(run.run_id, "metadata", { run_id: run.run_id, thread_id: run.thread_id, attempt: run.attempt });
-  return executeAttempt(deps, run, signal, run.start_checkpoint_id, telemetry);
-}
-
-/** pending → running; a run already running belongs to a dead worker whose job came back (stalled). */
-async function claimRun(runs: RunsRepo, runId: string): Promise<{ run: RunRecord; takeover: boolean } | null> {
-  const started = await runs.markRunning(runId);
-  if (started) return { run: started, takeover: false };
-  const retried = await runs.markRetried(runId);
-  return retried ? { run: retried, takeover: true } : null;
-}
-
-/** Retries a short operation through a brief Postgres or Redis blip (100 ms, 400 ms, 1.6 s apart). */
-async function withRetries<T>(operation: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (err) {
-      if (attempt >= attempts) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1)));
-    }
+async function runClaimed(deps: RunProcessorDeps, scope: AttemptScope, takeover: boolean): Promise<AttemptEnd> {
+  const { run } = scope;
+  try {
+    // A takeover with nothing recorded means the dead attempt never reached the graph: start as if new.
+    if (takeover && run.start_checkpoint_recorded) return await takeOverRun(deps, scope);
+    void scope.journal.append("metadata", { run_id: run.run_id, thread_id: run.thread_id, attempt: run.attempt }).catch(() => undefined);
+    return await executeAttempt(deps, scope, run.start_checkpoint_id);
+  } catch (err) {
+    // A fence refused a write on the way (partial save, final values): a later attempt owns the run.
+    if (isFenced(err)) return { kind: "abandoned" };
+    throw err;
   }
 }
+

@@ -1,0 +1,146 @@
+import type { Pool } from "pg";
+import { retryTransient, type RunPartial, type RunRecord, type RunStatus, type TerminalRunStatus, type ThreadStatus } from "@runline/core";
+import { withTransaction, type Dispatch, type RunsRepo, type ThreadsRepo } from "@runline/db";
+import type { RunDispatcher } from "./run-dispatcher";
+
+export interface RunOutcome {
+  status: TerminalRunStatus;
+  error?: { error: string; message: string } | null;
+  partial?: RunPartial | null;
+  /** The graph paused at a human-in-the-loop interrupt (the thread becomes `interrupted`). */
+  hitlInterrupt?: boolean;
+}
+
+/** What the terminal journal event says about a run. */
+export interface RunEndEvent {
+  run_id: string;
+  status: TerminalRunStatus;
+  error?: { error: string; message: string } | null;
+  partial?: RunPartial | null;
+}
+
+export interface RunEndSink {
+  /** Writes the run's one `end` event (idempotent: null when it was already written). */
+  end(runId: string, data: RunEndEvent): Promise<unknown>;
+}
+
+export interface RunLifecycleDeps {
+  pool: Pool;
+  threads: ThreadsRepo;
+  runs: RunsRepo;
+  dispatcher: RunDispatcher;
+  journal: RunEndSink;
+  /** Deletes a thread with its checkpoints (a stateless run's thread, once the run ended). */
+  deleteThread(threadId: string): Promise<void>;
+  /** Told about every retried transient failure (Runline logs them). */
+  onRetry?: (info: { name: string; attempt: number; delayMs: number; error: unknown }) => void;
+  /** Aborted when the process closes: retries stop. */
+  signal?: AbortSignal;
+  /** Longest a transition retries through a Postgres or Redis outage. @defaultValue 60_000 */
+  retryForMs?: number;
+}
+
+/**
+ * Every transition of a run, in one place:
+ *
+ * ```
+ * created ─(claim, thread lock)─> pending+dispatched ─(startAttempt)─> running(1) ─(startAttempt: takeover)─> running(n)
+ *    │                                   │                                  │
+ *    └─ pending (waits for the thread) ──┴─(finishQueued)─> terminal <─(finishAttempt(n))─┘   then announce: `end`,
+ *                                                                                             next run, temporary thread
+ * ```
+ *
+ * Each transition is a compare-and-set in Postgres naming the state (and attempt) it moves from, so a late or
+ * superseded writer changes nothing. "One run in flight per thread" is decided only by `RunDispatcher.claim`,
+ * with the thread row locked, both when a run is created and when one finishes. Announcing is idempotent and
+ * recorded (`end_announced_at`), so the reconciler can finish the job of a process that died half-way.
+ * Transitions retry connection failures (they are safe to repeat); any other error is thrown at once.
+ */
+export class RunLifecycle {
+  constructor(private readonly deps: RunLifecycleDeps) {}
+
+  /**
+   * pending → running(1), or running(n) → running(n+1) when the job came back because its worker died or lost
+   * its lock (`takeover`). Null when the run is terminal (cancelled while queued, or already finished).
+   */
+  async startAttempt(runId: string): Promise<{ run: RunRecord; takeover: boolean } | null> {
+    return this.retry("run.start", async () => {
+      const started = await this.deps.runs.markRunning(runId);
+      if (started) return { run: started, takeover: false };
+      const retried = await this.deps.runs.markRetried(runId);
+      return retried ? { run: retried, takeover: true } : null;
+    });
+  }
+
+  /** running(attempt) → terminal, then announce. False when the attempt no longer owns the run (fenced). */
+  finishAttempt(run: RunRecord, outcome: RunOutcome): Promise<boolean> {
+    return this.finish(run, outcome, { from: ["running"], attempt: run.attempt });
+  }
+
+  /** pending → terminal (a cancel of a run no worker has started), then announce. False when a worker got it first. */
+  finishQueued(run: RunRecord, outcome: RunOutcome): Promise<boolean> {
+    return this.finish(run, outcome, { from: ["pending"] });
+  }
+
+  /**
+   * pending | running → terminal, whoever owns it: for a thread being deleted whose run did not stop in time.
+   * Fencing makes it safe: the attempt's later writes are refused once the run is terminal.
+   */
+  forceFinish(run: RunRecord, outcome: RunOutcome): Promise<boolean> {
+    return this.finish(run, outcome, { from: ["pending", "running"] });
+  }
+
+  /**
+   * After the terminal status is committed: the journal's one `end` event, the thread's next run on the queue,
+   * a temporary thread deleted, and the announcement recorded. Safe to repeat (the reconciler does, for a
+   * process that died half-way).
+   */
+  async announce(run: RunRecord, next: Dispatch | null = null): Promise<void> {
+    // The status is committed before the terminal event, so a client that saw `end` reads the final run.
+    await this.retry("run.announce", () =>
+      this.deps.journal.end(run.run_id, { run_id: run.run_id, status: run.status as TerminalRunStatus, error: run.error ?? null, partial: run.partial ?? null }),
+    );
+    await this.retry("run.dispatch", () => this.deps.dispatcher.enqueue(next, run.thread_id));
+    if (run.kwargs.temporary) await this.retry("run.delete_thread", () => this.deps.deleteThread(run.thread_id));
+    else await this.retry("run.announced", () => this.deps.runs.markAnnounced(run.run_id));
+  }
+
+  /** Claims and enqueues a thread's next run when nothing is in flight on it (the reconciler). */
+  dispatchNext(threadId: string): Promise<string | null> {
+    return this.retry("run.dispatch", () => this.deps.dispatcher.dispatchNext(threadId));
+  }
+
+  private async finish(run: RunRecord, outcome: RunOutcome, cas: { from: RunStatus[]; attempt?: number }): Promise<boolean> {
+    const committed = await this.retry("run.finish", () => this.commit(run.run_id, run.thread_id, outcome, cas));
+    if (!committed) return false;
+    await this.announce(committed.run, committed.next);
+    return true;
+  }
+
+  /**
+   * The Postgres half: the run's status (compare-and-set), the thread's status, and the claim of the thread's
+   * next run, in one transaction. Null when the compare-and-set failed.
+   */
+  private commit(runId: string, threadId: string, outcome: RunOutcome, cas: { from: RunStatus[]; attempt?: number }) {
+    const { pool, threads, runs, dispatcher } = this.deps;
+    return withTransaction(pool, async (tx) => {
+      await threads.lock(tx, threadId);
+      const finished = await runs.finish(tx, runId, outcome.status, { error: outcome.error, partial: outcome.partial, ...cas });
+      if (!finished) return null;
+      const stillActive = (await runs.listActive(tx, threadId)).length > 0;
+      await threads.setStatus(tx, threadId, threadStatusAfter(outcome, stillActive));
+      return { run: finished, next: stillActive ? await dispatcher.claim(tx, threadId) : null };
+    });
+  }
+
+  private retry<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    return retryTransient(operation, { name, onRetry: this.deps.onRetry, signal: this.deps.signal, maxElapsedMs: this.deps.retryForMs });
+  }
+}
+
+function threadStatusAfter(outcome: RunOutcome, stillActive: boolean): ThreadStatus {
+  if (stillActive) return "busy";
+  if (outcome.status === "error") return "error";
+  if (outcome.hitlInterrupt) return "interrupted";
+  return "idle";
+}
