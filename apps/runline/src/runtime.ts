@@ -121,6 +121,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
         control,
         runTimeoutMs: config.runTimeoutMs,
         maxAttempts: config.maxAttempts,
+        lockDurationMs: config.lockDurationMs,
         telemetry: createRunTelemetry(metrics, workerLogger),
       },
       { concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs },

@@ -49,4 +49,17 @@ describe("POST /runs/cancel", () => {
     expect(live.frames[live.frames.length - 1].data).toMatchObject({ status: "interrupted", partial: { token_count: live.tokens().length } });
     expect((await cancel(t, live)).body.outcome).toBe("already_finished");
   });
+
+  it("a refused stateless run and one cancelled while queued leave no thread behind", async () => {
+    const threadsBefore = (await t.ns.pool.query(`SELECT count(*)::int AS n FROM threads`)).rows[0].n;
+    expect((await t.api.post("/runs", { assistant_id: "no-such-graph", input: userInput("x") })).status).toBe(404);
+    expect((await t.api.post("/runs", { assistant_id: "story", input: userInput("x"), webhook: "http://127.0.0.1:9/hook" })).status).toBe(422);
+    // Queued for a minute, then cancelled before any worker took it: finished by the API, thread deleted.
+    const queued = await t.api.post("/runs", { assistant_id: "story", input: userInput("later"), after_seconds: 60 });
+    expect(queued.status).toBe(200);
+    const threadPath = queued.headers.get("content-location")!.split("/runs/")[0];
+    expect((await t.api.post(`${threadPath}/runs/${queued.body.run_id}/cancel?wait=1`)).body.status).toBe("interrupted");
+    await waitFor(async () => (await t.api.get(threadPath)).status === 404, { what: "temporary thread deleted" });
+    expect((await t.ns.pool.query(`SELECT count(*)::int AS n FROM threads`)).rows[0].n).toBe(threadsBefore);
+  });
 });

@@ -72,13 +72,13 @@ export class RunLifecycle {
     });
   }
 
-  /** running(attempt) → terminal, then announce. False when the attempt no longer owns the run (fenced). */
-  finishAttempt(run: RunRecord, outcome: RunOutcome): Promise<boolean> {
-    return this.finish(run, outcome, { from: ["running"], attempt: run.attempt });
+  /** running(attempt) → terminal, then announce; the finished run, or null when the attempt no longer owns it (fenced). */
+  finishAttempt(run: RunRecord, outcome: RunOutcome, onCommitted?: (finished: RunRecord) => void): Promise<RunRecord | null> {
+    return this.finish(run, outcome, { from: ["running"], attempt: run.attempt }, onCommitted);
   }
 
-  /** pending → terminal (a cancel of a run no worker has started), then announce. False when a worker got it first. */
-  finishQueued(run: RunRecord, outcome: RunOutcome): Promise<boolean> {
+  /** pending → terminal (a cancel of a run no worker has started), then announce; null when a worker got it first. */
+  finishQueued(run: RunRecord, outcome: RunOutcome): Promise<RunRecord | null> {
     return this.finish(run, outcome, { from: ["pending"] });
   }
 
@@ -86,7 +86,7 @@ export class RunLifecycle {
    * pending | running → terminal, whoever owns it: for a thread being deleted whose run did not stop in time.
    * Fencing makes it safe: the attempt's later writes are refused once the run is terminal.
    */
-  forceFinish(run: RunRecord, outcome: RunOutcome): Promise<boolean> {
+  forceFinish(run: RunRecord, outcome: RunOutcome): Promise<RunRecord | null> {
     return this.finish(run, outcome, { from: ["pending", "running"] });
   }
 
@@ -110,11 +110,18 @@ export class RunLifecycle {
     return this.retry("run.dispatch", () => this.deps.dispatcher.dispatchNext(threadId));
   }
 
-  private async finish(run: RunRecord, outcome: RunOutcome, cas: { from: RunStatus[]; attempt?: number }): Promise<boolean> {
+  private async finish(
+    run: RunRecord,
+    outcome: RunOutcome,
+    cas: { from: RunStatus[]; attempt?: number },
+    onCommitted?: (finished: RunRecord) => void,
+  ): Promise<RunRecord | null> {
     const committed = await this.retry("run.finish", () => this.commit(run.run_id, run.thread_id, outcome, cas));
-    if (!committed) return false;
+    if (!committed) return null;
+    // Before the `end` goes out: whoever sees `end` (a test, a dashboard) finds the run's metrics recorded.
+    onCommitted?.(committed.run);
     await this.announce(committed.run, committed.next);
-    return true;
+    return committed.run;
   }
 
   /**

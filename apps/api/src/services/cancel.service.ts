@@ -19,6 +19,8 @@ export interface CancelServiceDeps {
    * published while the pub/sub connection was down. @defaultValue 1000
    */
   endPollMs?: number;
+  /** Longest a thread delete waits for its running runs to stop before finishing them itself. @defaultValue 5000 */
+  deleteWaitMs?: number;
   /** Counts each cancel by action and outcome, and times `wait=1` cancels. @defaultValue records nothing */
   metrics?: CancelMetrics;
 }
@@ -74,7 +76,7 @@ export class CancelService {
    * thread re-created under the same id never inherits checkpoints from the old one.
    */
   async stopForDelete(run: RunRecord): Promise<void> {
-    const result = await this.cancelRun(run, { wait: true, action: "interrupt" });
+    const result = await this.cancelRun(run, { wait: true, action: "interrupt", timeoutMs: this.deps.deleteWaitMs ?? 5000 });
     if (result.outcome !== "requested") return;
     const current = await this.deps.runs.getById(run.run_id);
     if (current && !isTerminalRunStatus(current.status)) {
@@ -83,28 +85,28 @@ export class CancelService {
   }
 
   /** Cancels one run (see the class); `requestedAt` (`performance.now()`) starts the cancel latency clock. */
-  async cancelRun(run: RunRecord, options: { wait: boolean; action: CancelAction }, requestedAt = performance.now()): Promise<CancelResult> {
+  async cancelRun(run: RunRecord, options: { wait: boolean; action: CancelAction; timeoutMs?: number }, requestedAt = performance.now()): Promise<CancelResult> {
     const result = await this.stopRun(run, options);
     const waitedMs = options.wait && result.outcome === "cancelled" ? performance.now() - requestedAt : null;
     this.deps.metrics?.cancelRecorded(options.action, result.outcome, waitedMs);
     return result;
   }
 
-  private async stopRun(run: RunRecord, { wait, action }: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
+  private async stopRun(run: RunRecord, { wait, action, timeoutMs }: { wait: boolean; action: CancelAction; timeoutMs?: number }): Promise<CancelResult> {
     const { runs, lifecycle, queue, redis, redisPrefix } = this.deps;
     const recorded = isTerminalRunStatus(run.status) ? null : await runs.requestCancel(run.run_id, action);
     if (!recorded) return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
     // Listen for the terminal event before anything can produce it, so a fast worker cannot be missed.
-    const ended = wait ? await this.listenForEnd(run.run_id) : null;
+    const ended = wait ? await this.listenForEnd(run.run_id, timeoutMs) : null;
     try {
       await publishCancel(redis, redisPrefix, { runId: run.run_id, action });
       // A run no worker has started is finished here (compare-and-set on pending: if a worker claims it first,
       // the worker sees the recorded cancel and stops before its first token). A running one is the worker's.
-      if (recorded.status === "pending") {
-        const finishedHere = await lifecycle.finishQueued(recorded, { status: "interrupted", partial: noPartial(action) });
-        if (finishedHere) await queue.removeWaiting(run.run_id).catch(() => false);
-      }
-      if (!ended) return { outcome: "requested", run: (await runs.getById(run.run_id)) ?? recorded };
+      const finishedHere = recorded.status === "pending" ? await lifecycle.finishQueued(recorded, { status: "interrupted", partial: noPartial(action) }) : null;
+      if (finishedHere) await queue.removeWaiting(run.run_id).catch(() => false);
+      // (A temporary run's row is gone with its thread by now: answer with the row the finish returned.)
+      if (!ended) return { outcome: "requested", run: finishedHere ?? (await runs.getById(run.run_id)) ?? recorded };
+      if (finishedHere) return { outcome: "cancelled", run: finishedHere };
       let latest = await runs.getById(run.run_id);
       if (!latest || !isTerminalRunStatus(latest.status)) {
         if (!(await ended.wait())) return { outcome: "requested", run: latest ?? recorded };

@@ -42,7 +42,13 @@ export class RunsService {
   async createStateless(tenantId: string, body: RunCreateBody): Promise<RunRecord> {
     const threadId = newThreadId();
     await this.deps.threads.insert(tenantId, threadId, { runline_stateless: true });
-    return this.create(tenantId, threadId, body, { temporary: (body.on_completion ?? "delete") === "delete" });
+    try {
+      return await this.create(tenantId, threadId, body, { temporary: (body.on_completion ?? "delete") === "delete" });
+    } catch (err) {
+      // A refused run must change nothing: its thread goes too (no run or checkpoint of it exists yet).
+      await this.deps.threads.deleteById(threadId).catch(() => undefined);
+      throw err;
+    }
   }
 
   async create(tenantId: string, threadId: string, body: RunCreateBody, options: { temporary?: boolean } = {}): Promise<RunRecord> {

@@ -12,6 +12,7 @@ export class AttemptGuard {
   private readonly controller = new AbortController();
   private readonly registration: RunControlRegistration;
   private timer: NodeJS.Timeout | null = null;
+  private lockTimer: NodeJS.Timeout | null = null;
   private readonly onJobAbort = () => this.stop("interrupt", "cancel");
 
   constructor(
@@ -44,6 +45,25 @@ export class AttemptGuard {
     if (runTimeoutMs > 0) this.timer = setTimeout(() => this.stop("interrupt", "timeout"), runTimeoutMs);
   }
 
+  /**
+   * Renews the job's lock for this attempt every half lock, and stops the attempt (`lock_lost`) if the lock
+   * is no longer ours. BullMQ renews locks too, but it tracks them by job id: when a superseded attempt of
+   * the same run finishes in this process, BullMQ stops renewing the new attempt's lock (seen: the takeover
+   * then stalled again and BullMQ failed the job). Renewing here keeps each attempt's lock its own.
+   */
+  keepLock(job: { extendLock(token: string, duration: number): Promise<number> }, token: string | undefined, lockDurationMs: number): void {
+    if (!token) return;
+    this.lockTimer = setInterval(() => {
+      job.extendLock(token, lockDurationMs).then(
+        (extended) => {
+          if (!extended) this.stop("interrupt", "lock_lost");
+        },
+        () => undefined, // Redis unreachable: the lock may still be ours; BullMQ's own renewal reports the loss
+      );
+    }, Math.max(50, Math.floor(lockDurationMs / 2)));
+    this.lockTimer.unref();
+  }
+
   /** Stops the attempt (the first call wins). */
   stop(action: CancelAction, cause: StopCause): void {
     if (!this.controller.signal.aborted) this.controller.abort(new RunStoppedError(action, cause));
@@ -52,6 +72,7 @@ export class AttemptGuard {
   /** Releases the registration, the timer and the job-signal listener. */
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.lockTimer) clearInterval(this.lockTimer);
     this.jobSignal?.removeEventListener("abort", this.onJobAbort);
     this.registration.unregister();
   }

@@ -18,6 +18,8 @@ export interface RunProcessorDeps {
   chatModels: ChatModelFactory;
   /** Cancels and supersession of the runs this process executes (pub/sub plus the Postgres poll). */
   control: RunControl;
+  /** BullMQ's lock duration: each attempt renews its own lock every half of it. */
+  lockDurationMs: number;
   /** Longest a run may take (0 = no limit). */
   runTimeoutMs: number;
   /** Attempts a run gets when its workers keep dying; past them it ends `error` with its partial kept. */

@@ -37,6 +37,7 @@ export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempt
       if (!claimed) return { runId, status: "skipped" };
       const { run, takeover } = claimed;
       guard.own(run.attempt, deps.runTimeoutMs);
+      guard.keepLock(job, token, deps.lockDurationMs);
       attempt = telemetry.start(run, { takeover, jobId: job.id });
       if (run.cancel_requested_at) guard.stop(run.cancel_action ?? "interrupt", "cancel");
       const scope: AttemptScope = {
@@ -48,9 +49,9 @@ export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempt
       const end = await runClaimed(deps, scope, takeover);
       switch (end.kind) {
         case "finished": {
-          const committed = await deps.lifecycle.finishAttempt(run, end.outcome);
-          if (committed) attempt.finished(end.outcome);
-          else attempt.logger.warn("Run finish refused: a later attempt owns the run", { status: end.outcome.status });
+          const telemetryOfAttempt = attempt;
+          const committed = await deps.lifecycle.finishAttempt(run, end.outcome, () => telemetryOfAttempt.finished(end.outcome));
+          if (!committed) attempt.logger.warn("Run finish refused: a later attempt owns the run", { status: end.outcome.status });
           return { runId, status: committed ? end.outcome.status : "superseded" };
         }
         case "handoff":
