@@ -32,8 +32,9 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info("Stopping", { signal });
-    // SIGTERM is a deploy: hand runs on with their partial kept. SIGINT (Ctrl-C) stops at once.
-    await (signal === "SIGTERM" ? runline.drain() : runline.close());
+    // SIGTERM is a deploy: runs get the grace period, then move on with their partial kept. SIGINT (Ctrl-C)
+    // hands them on at once (closing without a drain would wait for every run to finish).
+    await runline.drain(signal === "SIGTERM" ? undefined : 0);
     process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -39,7 +39,7 @@ export interface Runline {
    * A planned stop (SIGTERM): the worker stops fetching, runs in flight get `config.shutdownGraceMs`, the rest
    * are handed to another worker at once; then everything closes.
    */
-  drain(): Promise<void>;
+  drain(graceMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,9 +87,10 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     runs,
     dispatcher,
     journal,
+    // Checkpoints first: if the process dies in between, the thread row is still there for the retry.
     deleteThread: async (threadId) => {
-      await threads.deleteById(threadId);
       await checkpointer.deleteThread(threadId);
+      await threads.deleteById(threadId);
     },
     onRetry,
     signal: closing.signal,
@@ -202,8 +203,8 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     opsUrl,
     logger,
     metrics,
-    async drain() {
-      await worker?.drain(config.shutdownGraceMs);
+    async drain(graceMs = config.shutdownGraceMs) {
+      await worker?.drain(graceMs);
       await close();
     },
     close,

@@ -114,6 +114,7 @@ describe("thread tree", () => {
       body: JSON.stringify({ assistant_id: "story", input: userInput("hi"), config: { configurable: { story_tokens: 3, story_token_delay_ms: 0 } } }),
     });
     expect(done.status).toBe(200);
+    await done.text(); // /wait answers 200 at once and sends the result when the run ends
     // Not visible to the other tenant's key…
     expect((await t.api.get(`/threads/${created.thread_id}`)).status).toBe(404);
     // …but the admin sees it.

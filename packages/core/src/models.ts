@@ -53,6 +53,8 @@ export interface RunRecord {
   multitask_strategy: MultitaskStrategy;
   kwargs: RunKwargs;
   attempt: number;
+  /** Attempts that handed the run on while draining (not counted as lost). */
+  handoffs: number;
   error: { error: string; message: string } | null;
   cancel_action: CancelAction | null;
   cancel_requested_at: string | null;

@@ -44,6 +44,8 @@ const MIGRATIONS: string[] = [
    UPDATE runs SET end_announced_at = coalesce(finished_at, clock_timestamp()) WHERE status NOT IN ('pending', 'running');
    CREATE INDEX runs_unannounced ON runs (finished_at) WHERE end_announced_at IS NULL;
    CREATE INDEX runs_in_flight ON runs (updated_at) WHERE status IN ('pending', 'running');`,
+  // Attempts that ended by handing the run on (a worker draining on deploy): they do not count as lost.
+  `ALTER TABLE runs ADD COLUMN handoffs integer NOT NULL DEFAULT 0;`,
 ];
 
 /** Creates the schema and applies pending migrations; safe to call from several processes at once. */

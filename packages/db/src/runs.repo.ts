@@ -2,7 +2,7 @@ import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus 
 import type { Queryable } from "./pool";
 
 const COLUMNS = `run_id, thread_id, tenant_id, assistant_id, graph_id, status, metadata, multitask_strategy, kwargs,
-  attempt, error, cancel_action, cancel_requested_at, partial, start_checkpoint_id, start_checkpoint_recorded, created_at, updated_at, started_at, finished_at`;
+  attempt, handoffs, error, cancel_action, cancel_requested_at, partial, start_checkpoint_id, start_checkpoint_recorded, created_at, updated_at, started_at, finished_at`;
 
 function iso(value: unknown): string | null {
   return value instanceof Date ? value.toISOString() : null;
@@ -214,11 +214,14 @@ export class RunsRepo {
    * Runs that should have a job on the queue (running, or pending and dispatched) and have not changed for
    * `graceMs`: the reconciler checks each against BullMQ.
    */
-  async listInFlight(graceMs: number, limit: number): Promise<RunRecord[]> {
+  async listInFlight(graceMs: number, limit: number, after: { updatedAt: string; runId: string } | null = null): Promise<RunRecord[]> {
+    // Keyset paging: healthy long runs never change, so without it the same oldest page would be read forever.
     const { rows } = await this.db.query(
       `SELECT ${COLUMNS} FROM runs WHERE status IN ('pending', 'running') AND (status = 'running' OR dispatched_at IS NOT NULL)
-         AND updated_at < clock_timestamp() - make_interval(secs => $1::float8 / 1000) ORDER BY updated_at LIMIT $2`,
-      [graceMs, limit],
+         AND updated_at < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
+         AND ($3::timestamptz IS NULL OR (updated_at, run_id) > ($3::timestamptz, $4::text))
+       ORDER BY updated_at, run_id LIMIT $2`,
+      [graceMs, limit, after?.updatedAt ?? null, after?.runId ?? null],
     );
     return rows.map(toRun);
   }
@@ -233,6 +236,15 @@ export class RunsRepo {
       [graceMs, limit],
     );
     return rows.map((r) => r.thread_id);
+  }
+
+  /** Counts a hand-off of `attempt` (drain): the next attempt does not count it as lost. False when superseded. */
+  async recordHandoff(runId: string, attempt: number): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE runs SET handoffs = handoffs + 1, updated_at = clock_timestamp() WHERE run_id = $1 AND attempt = $2 AND status = 'running'`,
+      [runId, attempt],
+    );
+    return rowCount === 1;
   }
 
   /** Restarts the reconciler's grace period for a run it just put back on the queue. */
@@ -260,8 +272,8 @@ export class RunsRepo {
   }
 
   /** Records a cancel request on an active run and returns it; null when the run is already terminal. */
-  async requestCancel(runId: string, action: CancelAction): Promise<RunRecord | null> {
-    const { rows } = await this.db.query(
+  async requestCancel(runId: string, action: CancelAction, db: Queryable = this.db): Promise<RunRecord | null> {
+    const { rows } = await db.query(
       `UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, clock_timestamp()),
          cancel_action = coalesce(cancel_action, $2), updated_at = clock_timestamp()
        WHERE run_id = $1 AND status IN ('pending', 'running') RETURNING ${COLUMNS}`,

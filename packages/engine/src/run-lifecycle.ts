@@ -77,6 +77,11 @@ export class RunLifecycle {
     return this.finish(run, outcome, { from: ["running"], attempt: run.attempt }, onCommitted);
   }
 
+  /** Records that `run`'s attempt hands the run on (drain), so the next attempt does not count it as lost. */
+  handOff(run: RunRecord): Promise<boolean> {
+    return this.retry("run.handoff", () => this.deps.runs.recordHandoff(run.run_id, run.attempt));
+  }
+
   /** pending → terminal (a cancel of a run no worker has started), then announce; null when a worker got it first. */
   finishQueued(run: RunRecord, outcome: RunOutcome): Promise<RunRecord | null> {
     return this.finish(run, outcome, { from: ["pending"] });
@@ -117,11 +122,24 @@ export class RunLifecycle {
     onCommitted?: (finished: RunRecord) => void,
   ): Promise<RunRecord | null> {
     const committed = await this.retry("run.finish", () => this.commit(run.run_id, run.thread_id, outcome, cas));
-    if (!committed) return null;
+    if (!committed) return this.committedByLostReply(run, outcome, cas);
     // Before the `end` goes out: whoever sees `end` (a test, a dashboard) finds the run's metrics recorded.
     onCommitted?.(committed.run);
     await this.announce(committed.run, committed.next);
     return committed.run;
+  }
+
+  /**
+   * The compare-and-set failed. If a retry did so because the first try committed and only its reply was
+   * lost, the row already holds this very outcome of this very attempt: announce it (idempotent) instead of
+   * leaving the run without its `end` until the reconciler comes by.
+   */
+  private async committedByLostReply(run: RunRecord, outcome: RunOutcome, cas: { attempt?: number }): Promise<RunRecord | null> {
+    if (cas.attempt === undefined) return null;
+    const row = await this.retry("run.read", () => this.deps.runs.getById(run.run_id));
+    if (!row || row.attempt !== cas.attempt || row.status !== outcome.status) return null;
+    await this.announce(row);
+    return row;
   }
 
   /**

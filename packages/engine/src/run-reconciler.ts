@@ -1,5 +1,5 @@
 import type { Pool } from "pg";
-import { retryTransient } from "@runline/core";
+import { retryTransient, type RunRecord } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
 import type { RunQueue } from "@runline/queue";
 import type { RunLifecycle } from "./run-lifecycle";
@@ -45,6 +45,8 @@ export class RunReconciler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private readonly closed = new AbortController();
+  /** Where the in-flight scan goes on at the next pass. */
+  private cursor: { updatedAt: string; runId: string } | null = null;
 
   constructor(
     private readonly deps: RunReconcilerDeps,
@@ -91,35 +93,51 @@ export class RunReconciler {
   }
 
   private async repair(): Promise<ReconcileAction[]> {
-    const { runs, queue, lifecycle } = this.deps;
+    const { runs, lifecycle } = this.deps;
     const graceMs = this.options.graceMs ?? 5000;
     const limit = this.options.batchSize ?? 200;
     const done: ReconcileAction[] = [];
-    const repaired = (action: ReconcileAction, id: string) => {
-      done.push(action);
-      this.options.onRepaired?.(action, id);
-    };
-    for (const run of await runs.listUnannounced(graceMs, limit)) {
-      await lifecycle.announce(run);
-      repaired("announced", run.run_id);
-    }
-    for (const run of await runs.listInFlight(graceMs, limit)) {
-      const state = await queue.jobState(run.run_id);
-      if (state !== "unknown" && state !== "completed" && state !== "failed") continue;
-      // Re-read after the job state: a run that finished meanwhile needs nothing.
-      const current = await runs.getById(run.run_id);
-      if (!current || (current.status !== "pending" && current.status !== "running")) continue;
-      const delayMs = current.status === "pending" ? remainingDelayMs(current) : 0;
-      if (await queue.requeue({ runId: run.run_id, threadId: run.thread_id }, delayMs)) {
-        await runs.touch(run.run_id);
-        repaired(current.status === "pending" ? "requeued_pending" : "requeued_running", run.run_id);
+    // One bad item (a poison row, a Redis error) must not stop every later repair of every later pass.
+    const each = async <T>(items: T[], repair: (item: T) => Promise<[ReconcileAction, string] | null>) => {
+      for (const item of items) {
+        try {
+          const repaired = await repair(item);
+          if (repaired) {
+            done.push(repaired[0]);
+            this.options.onRepaired?.(...repaired);
+          }
+        } catch (err) {
+          this.options.onError?.(err);
+        }
       }
-    }
-    for (const threadId of await runs.listStalledThreads(graceMs, limit)) {
+    };
+    await each(await runs.listUnannounced(graceMs, limit), async (run) => {
+      await lifecycle.announce(run);
+      return ["announced", run.run_id];
+    });
+    const page = await runs.listInFlight(graceMs, limit, this.cursor);
+    // Next pass goes on after this page; a short page means the end was reached, so start over.
+    this.cursor = page.length === limit ? { updatedAt: page[page.length - 1].updated_at, runId: page[page.length - 1].run_id } : null;
+    await each(page, (run) => this.requeueIfLost(run));
+    await each(await runs.listStalledThreads(graceMs, limit), async (threadId) => {
       const runId = await retryTransient(() => lifecycle.dispatchNext(threadId), { name: "reconcile.dispatch", signal: this.closed.signal });
-      if (runId) repaired("dispatched", threadId);
-    }
+      return runId ? ["dispatched", threadId] : null;
+    });
     return done;
+  }
+
+  /** A run that should have a job but whose job is gone or finished goes back on the queue. */
+  private async requeueIfLost(run: RunRecord): Promise<[ReconcileAction, string] | null> {
+    const { runs, queue } = this.deps;
+    const state = await queue.jobState(run.run_id);
+    if (state !== "unknown" && state !== "completed" && state !== "failed") return null;
+    // Re-read after the job state: a run that finished meanwhile needs nothing.
+    const current = await runs.getById(run.run_id);
+    if (!current || (current.status !== "pending" && current.status !== "running")) return null;
+    const delayMs = current.status === "pending" ? remainingDelayMs(current) : 0;
+    if (!(await queue.requeue({ runId: run.run_id, threadId: run.thread_id }, delayMs))) return null;
+    await runs.touch(run.run_id);
+    return [current.status === "pending" ? "requeued_pending" : "requeued_running", run.run_id];
   }
 }
 

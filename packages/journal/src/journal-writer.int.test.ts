@@ -133,4 +133,21 @@ describe("the attempt fence", () => {
     await expect(again.append("metadata", {})).resolves.toBe("");
     expect(await ns.redis.xlen(keys.events(runId))).toBe(1);
   });
+
+  it("a superseded attempt's refusals are its own: the attempt that took over flushes and ends cleanly", async () => {
+    const runId = nextRunId();
+    const stale = writer.forAttempt(runId, 1);
+    await stale.append("metadata", {});
+    const fresh = writer.forAttempt(runId, 2);
+    await fresh.claim(); // before the takeover reads the journal: the stale attempt is cut off from here
+    void stale.append("messages", { late: true });
+    await expect(stale.flush()).rejects.toMatchObject({ refusal: "superseded" });
+    void stale.append("messages", { later: true });
+    await fresh.append("metadata", { attempt: 2 });
+    await expect(fresh.flush()).resolves.toBeUndefined();
+    expect(await writer.end(runId, {})).toMatch(/^\d+-\d+$/);
+    const entries = await ns.redis.xrange(journalKeys(ns.redisPrefix).events(runId), "-", "+");
+    expect(entries.map(([, f]) => f[3])).toEqual(["{}", '{"attempt":2}', "{}"]);
+    await expect(writer.forAttempt(runId, 3).claim()).rejects.toMatchObject({ refusal: "ended" });
+  });
 });

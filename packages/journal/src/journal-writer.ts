@@ -42,6 +42,12 @@ export interface AttemptJournal {
    * once). A retransmission of the same append (ioredis re-sends commands whose reply was lost) is dropped.
    */
   append(event: string, data: unknown): Promise<string>;
+  /**
+   * Makes this attempt the journal's owner before it reads or writes anything: from here on, the previous
+   * attempt's appends are refused. Rejects with {@link JournalFencedError} if a later attempt owns it or the
+   * run ended.
+   */
+  claim(): Promise<void>;
   /** Waits for every append of this attempt so far; rejects with the first failure since the last flush. */
   flush(): Promise<void>;
 }
@@ -71,7 +77,7 @@ export interface JournalWriter {
 
 // Fence check, XADD and PUBLISH in one script: one round trip per event, no window where an entry is stored but
 // not published, and no way for a superseded attempt to slip an entry in between the check and the write.
-// ARGV: maxLen, channel, event, json, ttl, attempt (0 = not an attempt), seq, isEnd.
+// ARGV: maxLen, channel, event, json, ttl, attempt (0 = not an attempt), seq, mode (0 append, 1 end, 2 claim).
 const APPEND_LUA = `
 local f = redis.call('HMGET', KEYS[2], 'a', 's', 'e')
 if f[3] then return {'ENDED'} end
@@ -79,6 +85,10 @@ local attempt = tonumber(ARGV[6])
 if attempt > 0 then
   local owner = tonumber(f[1]) or 0
   if owner > attempt then return {'FENCED'} end
+  if ARGV[8] == '2' then
+    if owner < attempt then redis.call('HSET', KEYS[2], 'a', attempt, 's', 0) end
+    return {'OK', ''}
+  end
   local seq = tonumber(ARGV[7])
   if owner == attempt and (tonumber(f[2]) or 0) >= seq then return {'DUP'} end
   redis.call('HSET', KEYS[2], 'a', attempt, 's', seq)
@@ -105,7 +115,7 @@ type AppendCommand = (
   ttlSeconds: number,
   attempt: number,
   seq: number,
-  isEnd: "0" | "1",
+  mode: "0" | "1" | "2",
 ) => Promise<[string, string?]>;
 
 /** Creates the journal writer on `redis` (a normal command connection; it may be shared). */
@@ -117,94 +127,118 @@ export function createJournalWriter(redis: Redis, prefix: string, opts: JournalW
   // un-awaited appends keeps its order (no NOSCRIPT retry overtaking later commands).
   redis.defineCommand(APPEND_COMMAND, { numberOfKeys: 2, lua: APPEND_LUA });
   const command = (redis as unknown as Record<string, AppendCommand>)[APPEND_COMMAND]!.bind(redis);
-  const tails = new Map<string, Promise<unknown>>();
-  const failures = new Map<string, unknown>();
+  // What `flush` waits for and reports: one per run for plain appends, one per attempt for an attempt's own,
+  // so a superseded attempt's refused writes are never reported to the attempt that superseded it.
+  const runSinks = new Map<string, FailureSink>();
+  const runSink = (runId: string) => {
+    let sink = runSinks.get(runId);
+    if (!sink) runSinks.set(runId, (sink = new FailureSink(() => runSinks.delete(runId))));
+    return sink;
+  };
 
-  function send(runId: string, event: string, data: unknown, fence: { attempt: number; seq: number } | null, isEnd: boolean) {
+  function send(runId: string, event: string, data: unknown, fence: { attempt: number; seq: number } | null, mode: "0" | "1" | "2") {
     checkEventName(event);
     const json = encode(data);
-    const pending = command(
+    return command(
       keys.events(runId),
       keys.fence(runId),
       maxLen,
       keys.live(runId),
       event,
       json,
-      isEnd ? retentionSeconds : 0,
+      mode === "1" ? retentionSeconds : 0,
       fence?.attempt ?? 0,
       fence?.seq ?? 0,
-      isEnd ? "1" : "0",
+      mode,
     );
-    tails.set(runId, pending);
-    const settle = () => {
-      if (tails.get(runId) === pending) tails.delete(runId);
-    };
-    // Attaching a handler here also keeps a fire-and-forget append from becoming an unhandled rejection.
-    pending.then(settle, (err: unknown) => {
-      if (!failures.has(runId)) failures.set(runId, err);
-      settle();
-    });
-    return pending;
-  }
-
-  async function flush(runId: string): Promise<void> {
-    // Replies on one connection arrive in command order, so once the last append settled all earlier ones have.
-    await tails.get(runId)?.catch(() => undefined);
-    if (failures.has(runId)) {
-      const err = failures.get(runId);
-      failures.delete(runId);
-      throw err;
-    }
   }
 
   return {
     append(runId, event, data) {
-      const appended = send(runId, event, data, null, false).then(([status, id]) => {
+      const appended = send(runId, event, data, null, "0").then(([status, id]) => {
         if (status === "ENDED") throw new JournalFencedError(runId, "ended");
         return id ?? "";
       });
-      appended.catch(() => undefined); // fire-and-forget callers learn of failures at flush
+      runSink(runId).track(appended);
       return appended;
     },
     forAttempt(runId, attempt, onRefused) {
       if (!Number.isInteger(attempt) || attempt <= 0) throw new TypeError(`attempt must be a positive integer, got ${attempt}`);
       let seq = 0;
       let refused = false;
-      const refuse = (refusal: JournalRefusal) => {
-        if (!refused) {
-          refused = true;
-          onRefused?.(refusal);
+      const sink = new FailureSink();
+      const check = ([status, id]: [string, string?]) => {
+        if (status === "ENDED" || status === "FENCED") {
+          const refusal: JournalRefusal = status === "ENDED" ? "ended" : "superseded";
+          if (!refused) {
+            refused = true;
+            onRefused?.(refusal);
+          }
+          throw new JournalFencedError(runId, refusal);
         }
-        throw new JournalFencedError(runId, refusal);
+        return id ?? "";
       };
       return {
         runId,
         attempt,
+        async claim() {
+          await send(runId, "claim", null, { attempt, seq: 0 }, "2").then(check);
+        },
         append(event, data) {
-          const reply = send(runId, event, data, { attempt, seq: ++seq }, false);
-          const appended = reply.then(([status, id]) => {
-            if (status === "ENDED") return refuse("ended");
-            if (status === "FENCED") return refuse("superseded");
-            return id ?? "";
-          });
-          // Most appends are fired without awaiting: a refusal must not become an unhandled rejection (the
-          // attempt learns of it through `onRefused`, and `flush` reports it).
-          appended.catch((err) => {
-            if (!failures.has(runId)) failures.set(runId, err);
-          });
+          const appended = send(runId, event, data, { attempt, seq: ++seq }, "0").then(check);
+          sink.track(appended);
           return appended;
         },
-        flush: () => flush(runId),
+        flush: () => sink.flush(),
       };
     },
     async end(runId, data = null) {
-      const reply = send(runId, END_EVENT, data, null, true);
-      await flush(runId);
+      const reply = send(runId, END_EVENT, data, null, "1");
+      // Replies on one connection arrive in command order: once this one is back, every earlier append is too.
       const [status, id] = await reply;
+      await runSinks.get(runId)?.flush();
       return status === "OK" ? id! : null;
     },
-    flush,
+    flush: async (runId) => runSinks.get(runId)?.flush(),
   };
+}
+
+/**
+ * The appends of one writer (a run's plain appends, or one attempt's): `flush` waits for the last and reports
+ * the first failure since the previous flush. Appends are often fired without awaiting, so tracking also keeps
+ * a failure from becoming an unhandled rejection.
+ */
+class FailureSink {
+  private tail: Promise<unknown> | null = null;
+  private failure: { error: unknown } | null = null;
+
+  constructor(private readonly onIdle?: () => void) {}
+
+  track(appended: Promise<unknown>): void {
+    this.tail = appended;
+    appended.then(
+      () => this.settled(appended),
+      (error) => {
+        this.failure ??= { error };
+        this.settled(appended);
+      },
+    );
+  }
+
+  async flush(): Promise<void> {
+    // Replies on one connection arrive in command order, so once the last append settled all earlier ones have.
+    await this.tail?.catch(() => undefined);
+    const failure = this.failure;
+    this.failure = null;
+    if (failure) throw failure.error;
+  }
+
+  private settled(appended: Promise<unknown>): void {
+    if (this.tail === appended && !this.failure) {
+      this.tail = null;
+      this.onIdle?.();
+    }
+  }
 }
 
 function checkEventName(event: string): void {

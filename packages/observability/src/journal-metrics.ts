@@ -24,6 +24,7 @@ export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, o
       return {
         runId,
         attempt,
+        claim: () => journal.claim(),
         append(event, data) {
           metrics.journalAppends.inc({ event: baseEvent(event) });
           return journal.append(event, data);

@@ -45,15 +45,20 @@ export interface CancelResult {
   run: RunRecord;
 }
 
-/** How long a state read waits for a run's closed stream to register as a cancel (see `settle`). */
-const DISCONNECT_GRACE_MS = 100;
-
 /**
  * Cancels runs: records the intent in Postgres first (so a worker that claims the run later sees it), then tells
  * every worker over pub/sub. A run no worker has started is finished right here; a running one is stopped by
  * its worker, which saves the partial output before the run's terminal event.
  */
+/** Longest a state read waits for a stop that may be on its way (see `settle`); it ends early when one starts. */
+const DISCONNECT_GRACE_MS = 100;
+
 export class CancelService {
+  /** Cancels of this process still being recorded, by thread (see `settle`). */
+  private readonly recording = new Map<string, Set<Promise<unknown>>>();
+  /** State reads waiting for a disconnect's cancel to start, by thread (see `settle`). */
+  private readonly awaitingStop = new Map<string, Set<() => void>>();
+
   constructor(private readonly deps: CancelServiceDeps) {}
 
   async cancel(tenantId: string, threadId: string, runId: string, options: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
@@ -86,7 +91,19 @@ export class CancelService {
 
   /** Cancels one run (see the class); `requestedAt` (`performance.now()`) starts the cancel latency clock. */
   async cancelRun(run: RunRecord, options: { wait: boolean; action: CancelAction; timeoutMs?: number }, requestedAt = performance.now()): Promise<CancelResult> {
-    const result = await this.stopRun(run, options);
+    // Tracked from the first synchronous step: a disconnect's cancel starts in the socket's close handler, and
+    // a state read handled right after it must find it here (see `settle`).
+    const stopping = this.stopRun(run, options);
+    const pending = this.recording.get(run.thread_id) ?? new Set();
+    this.recording.set(run.thread_id, pending);
+    pending.add(stopping);
+    for (const wake of this.awaitingStop.get(run.thread_id) ?? []) wake();
+    const forget = () => {
+      pending.delete(stopping);
+      if (!pending.size && this.recording.get(run.thread_id) === pending) this.recording.delete(run.thread_id);
+    };
+    stopping.then(forget, forget);
+    const result = await stopping;
     const waitedMs = options.wait && result.outcome === "cancelled" ? performance.now() - requestedAt : null;
     this.deps.metrics?.cancelRecorded(options.action, result.outcome, waitedMs);
     return result;
@@ -125,11 +142,20 @@ export class CancelService {
    * this wait it would get the state from before the partial was saved.
    */
   async settle(threadId: string, timeoutMs = 5000): Promise<void> {
+    // A browser's stop is a closed connection (or, for resumable streams, a cancel request it does not wait
+    // for). Its cancel starts in the close handler, which has run by the time this read got here (the FIN
+    // arrived first, and this read awaited the database since): wait until those cancels are recorded.
     let active = await this.deps.runs.listActiveNow(threadId);
-    if (active.some((run) => run.status === "running" && !run.cancel_requested_at)) {
-      // A browser's stop is a closed connection (or, for resumable streams, a cancel request it does not wait
-      // for), and the read it sends right after may be handled first: give that stop a moment to be recorded.
-      await new Promise((resolve) => setTimeout(resolve, DISCONNECT_GRACE_MS));
+    if (!this.recording.has(threadId) && active.some((run) => run.status === "running" && !run.cancel_requested_at && run.kwargs.on_disconnect === "cancel")) {
+      // The read can still overtake the close it follows (a proxy in between, another connection): give that
+      // stop a moment to start. The wait ends the moment a cancel of this thread starts, and applies only to
+      // a run a disconnect can cancel at all.
+      await this.untilStopStarts(threadId, DISCONNECT_GRACE_MS);
+      active = await this.deps.runs.listActiveNow(threadId);
+    }
+    const recording = this.recording.get(threadId);
+    if (recording) {
+      await Promise.allSettled([...recording]);
       active = await this.deps.runs.listActiveNow(threadId);
     }
     const cancelling = active.filter((run) => run.cancel_requested_at);
@@ -144,6 +170,21 @@ export class CancelService {
         }
       }),
     );
+  }
+
+  private untilStopStarts(threadId: string, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const waiters = this.awaitingStop.get(threadId) ?? new Set();
+      this.awaitingStop.set(threadId, waiters);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (!waiters.size && this.awaitingStop.get(threadId) === waiters) this.awaitingStop.delete(threadId);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      waiters.add(done);
+    });
   }
 
   /**

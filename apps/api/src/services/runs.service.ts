@@ -86,6 +86,9 @@ export class RunsService {
       // claimed for the queue only if nothing else of the thread is in flight.
       const dispatch = await this.deps.dispatcher.claim(tx, threadId);
       const toCancel = strategy === "interrupt" || strategy === "rollback" ? active : [];
+      // Recorded with the new run, in one commit: if this process dies right after, the workers still find
+      // the cancels (their poll reads them), and the new run never waits behind a run nobody stops.
+      for (const old of toCancel) await runs.requestCancel(old.run_id, strategy === "rollback" ? "rollback" : "interrupt", tx);
       return { run: created, toCancel, dispatch };
     });
     // If this enqueue is lost (crash, Redis down), the reconciler finds the dispatched run without a job.

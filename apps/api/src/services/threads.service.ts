@@ -68,8 +68,10 @@ export class ThreadsService {
     for (const run of await this.deps.runs.listActive(this.deps.pool, thread.thread_id)) {
       await this.deps.cancels.stopForDelete(run);
     }
-    if (!(await this.deps.threads.delete(tenantId, threadId))) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+    // Checkpoints first: a crash in between leaves the thread row (delete again), never checkpoints without a
+    // thread that a re-created thread of the same id would inherit.
     await this.deps.checkpointer.deleteThread(threadId);
+    if (!(await this.deps.threads.delete(tenantId, threadId))) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
   }
 
   async getState(tenantId: string, threadId: string, checkpoint?: { checkpoint_id: string; checkpoint_ns?: string }): Promise<ThreadStateView> {

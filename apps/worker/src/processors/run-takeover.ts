@@ -14,8 +14,12 @@ export async function takeOverRun(deps: RunProcessorDeps, scope: AttemptScope): 
   const { run } = scope;
   const graph = await deps.registry.get(run.graph_id);
   const collector = await collectorFromJournal(deps.readJournal(run.run_id), "latest");
-  const cancelled = Boolean(run.cancel_requested_at);
-  const exhausted = run.attempt > deps.maxAttempts;
+  // A cancel that arrived after the claim row was read counts too: the text the user saw stays on the main line.
+  const stop = scope.guard.reason;
+  const cancelled = Boolean(run.cancel_requested_at) || stop?.stopCause === "cancel";
+  // Hand-offs (drains on deploy) are not losses: only attempts whose worker died or lost the run count.
+  const lost = run.attempt - 1 - run.handoffs;
+  const exhausted = lost >= deps.maxAttempts;
   const keepOnMainLine = cancelled || exhausted;
   const { partial, values } = await asAttempt(scope, () =>
     savePartialOutput({
@@ -23,7 +27,7 @@ export async function takeOverRun(deps: RunProcessorDeps, scope: AttemptScope): 
       checkpointer: deps.checkpointer,
       run,
       collector,
-      action: keepOnMainLine ? (run.cancel_action ?? "interrupt") : "rollback",
+      action: keepOnMainLine ? (run.cancel_action ?? stop?.action ?? "interrupt") : "rollback",
       reason: "worker_lost",
       startCheckpointId: run.start_checkpoint_id,
     }),
@@ -33,7 +37,7 @@ export async function takeOverRun(deps: RunProcessorDeps, scope: AttemptScope): 
     // (the head's `next` no longer lists the node), so re-reading the same tokens saves nothing twice.
     await appendFinalValues(scope, graph, values);
     if (cancelled) return { kind: "finished", outcome: { status: "interrupted", partial } };
-    const message = `run lost its worker ${run.attempt - 1} times; its partial output is kept`;
+    const message = `run lost its worker ${lost} times; its partial output is kept`;
     await scope.journal.append("error", { error: "WorkerLost", message });
     return { kind: "finished", outcome: { status: "error", partial, error: { error: "WorkerLost", message } } };
   }

@@ -29,6 +29,13 @@ export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempt
     const parsed = RunJobPayload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid run job payload: ${parsed.error.message}`);
     const { runId } = parsed.data;
+    if (active.has(runId)) {
+      // An earlier attempt of this run is still winding down in this process (it lost its lock; the fences
+      // and its own lock check stop it within half a lock). BullMQ tracks locks by job id, so two processings
+      // of one job in one process would disturb each other's locks: come back in a moment instead.
+      await job.moveToDelayed(Date.now() + 500, token);
+      throw new DelayedError();
+    }
     const guard = new AttemptGuard(runId, deps.control, jobSignal);
     active.set(runId, guard);
     let attempt: AttemptTelemetry | null = null;
@@ -46,6 +53,10 @@ export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempt
         telemetry: attempt,
         journal: deps.journal.forAttempt(run.run_id, run.attempt, () => guard.stop("interrupt", "superseded")),
       };
+      // Own the journal before reading it (a takeover rebuilds the previous attempt's partial from it): a
+      // previous attempt that is still running cannot add tokens the partial would then miss.
+      const claimedJournal = await scope.journal.claim().then(() => true, (err) => (isFenced(err) ? false : Promise.reject(err)));
+      if (!claimedJournal) return { runId, status: "superseded" };
       const end = await runClaimed(deps, scope, takeover);
       switch (end.kind) {
         case "finished": {
@@ -56,6 +67,7 @@ export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempt
         }
         case "handoff":
           attempt.logger.info("Run handed to another worker", { reason: guard.reason?.stopCause });
+          if (!(await deps.lifecycle.handOff(run))) return { runId, status: "superseded" };
           // Back to the queue now, not after the stalled check: the next attempt keeps this one's partial.
           await job.moveToDelayed(Date.now(), token);
           throw new DelayedError();
@@ -84,7 +96,11 @@ async function runClaimed(deps: RunProcessorDeps, scope: AttemptScope, takeover:
   } catch (err) {
     // A fence refused a write on the way (partial save, final values): a later attempt owns the run.
     if (isFenced(err)) return { kind: "abandoned" };
-    throw err;
+    // Anything else (the graph is gone from the config, the journal unreadable, Postgres down past the retry
+    // window) ends the run `error`: a failed job would be put back by the reconciler and fail the same way.
+    const error = { error: (err as Error)?.name ?? "Error", message: (err as Error)?.message ?? String(err) };
+    await scope.journal.append("error", error).catch(() => undefined);
+    return { kind: "finished", outcome: { status: "error", error } };
   }
 }
 
