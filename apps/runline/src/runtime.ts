@@ -103,6 +103,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     const workerConnection = createRedis(config.redisUrl);
     watchRedis(metrics, workerConnection);
     const workerLogger = logger.child({ component: "worker" });
+    const reconciledCounts: Record<string, number> = {};
     const control = new RunControl(redis, config.redisPrefix, {
       readStates: (runIds) => runs.controlStates(runIds),
       pollIntervalMs: config.controlPollMs,
@@ -125,7 +126,12 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
         lockDurationMs: config.lockDurationMs,
         telemetry: createRunTelemetry(metrics, workerLogger),
       },
-      { concurrency: config.workerConcurrency, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs },
+      {
+        concurrency: config.workerConcurrency,
+        lockDurationMs: config.lockDurationMs,
+        stalledIntervalMs: config.stalledIntervalMs,
+        reconciled: () => ({ ...reconciledCounts }),
+      },
       workerLogger,
     );
     const reconciler = new RunReconciler(
@@ -135,6 +141,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
         graceMs: config.reconcileGraceMs,
         onRepaired: (action, id) => {
           metrics.reconciled.inc({ action });
+          reconciledCounts[action] = (reconciledCounts[action] ?? 0) + 1;
           workerLogger.warn("Reconciled a run", { action, id });
         },
         onError: (err) => workerLogger.warn("Reconcile pass failed", errorFields(err)),

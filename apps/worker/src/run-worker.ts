@@ -18,6 +18,8 @@ export interface RunWorkerHandle {
 export interface RunWorkerHeartbeatOptions {
   /** Every how often the heartbeat key is rewritten (its TTL is three times this). */
   heartbeatIntervalMs?: number;
+  /** The reconciler's repairs so far, shown with the heartbeat on the dashboard. */
+  reconciled?: () => Record<string, number>;
 }
 
 /**
@@ -39,6 +41,7 @@ export function startRunWorker(
     intervalMs: options.heartbeatIntervalMs,
     concurrency: options.concurrency,
     activeRunIds: () => [...active],
+    reconciled: options.reconciled,
   });
   const worker = createRunWorker(
     connection,

@@ -11,6 +11,8 @@ export interface WorkerHeartbeatValue {
   concurrency: number;
   /** Runs this process is executing right now. */
   active_run_ids: string[];
+  /** Runs this process's reconciler moved on after a lost step, by repair, since it started. */
+  reconciled?: Record<string, number>;
 }
 
 /** Every how often a worker rewrites its heartbeat; the key lives three times as long. */
@@ -42,6 +44,8 @@ export interface WorkerHeartbeatOptions {
   concurrency: number;
   /** The run ids this process is executing now. */
   activeRunIds(): string[];
+  /** The reconciler's repairs so far, by kind. */
+  reconciled?(): Record<string, number>;
 }
 
 /** Writes this worker's heartbeat key (TTL 3× the interval) until stopped; stopping deletes it. */
@@ -79,6 +83,7 @@ export class WorkerHeartbeat {
       beat_at: new Date().toISOString(),
       concurrency: this.options.concurrency,
       active_run_ids: this.options.activeRunIds(),
+      reconciled: this.options.reconciled?.() ?? {},
     };
     const key = workerHeartbeatKeys(this.prefix).worker(this.workerId);
     this.writing = this.redis

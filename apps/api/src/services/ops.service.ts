@@ -52,6 +52,8 @@ export interface OpsWorkerView {
   age_ms: number;
   concurrency: number;
   active_run_ids: string[];
+  /** Runs this worker's reconciler moved on after a lost step, by repair. */
+  reconciled: Record<string, number>;
 }
 
 /** One run as the dashboard lists it. */
@@ -151,6 +153,7 @@ export class OpsService {
       age_ms: Math.max(0, now - Date.parse(w.started_at)),
       concurrency: w.concurrency,
       active_run_ids: w.active_run_ids ?? [],
+      reconciled: w.reconciled ?? {},
     }));
   }
 
