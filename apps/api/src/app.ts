@@ -38,6 +38,8 @@ export interface ApiDeps extends OpsDeps {
   registry: GraphRegistry;
   apiKeys: ReadonlyMap<string, string>;
   heartbeatMs: number;
+  /** How long an SSE client may leave its socket full before it is dropped. @defaultValue 30000 */
+  sseSlowClientMs?: number;
   bodyLimit: string;
   /** Origins allowed to call the API from a browser (`*` = any); empty = no CORS headers. */
   corsOrigins?: readonly string[];
@@ -84,14 +86,14 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestContext(deps));
   app.use(cors(deps.corsOrigins ?? []));
   const dashboard = deps.dashboard
-    ? dashboardRoutes({ ops: new OpsService(deps.dashboard), runs: deps.runs, cancels: deps.cancels, heartbeatMs: deps.heartbeatMs })
+    ? dashboardRoutes({ ops: new OpsService(deps.dashboard), runs: deps.runs, cancels: deps.cancels, sse: { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs } })
     : {};
   app.use(opsRoutes({ ...deps, adminPages: { ...deps.adminPages, ...dashboard } }));
   app.use(express.json({ limit: deps.bodyLimit, strict: false }));
   app.use(authenticate(deps.apiKeys));
   app.use(assistantsRoutes(deps.registry));
   app.use(threadsRoutes(deps.threads));
-  app.use(runsRoutes(deps.runs, deps.cancels, deps.threads, deps.heartbeatMs));
+  app.use(runsRoutes(deps.runs, deps.cancels, deps.threads, { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -177,6 +177,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
       registry,
       apiKeys: config.apiKeys,
       heartbeatMs: config.heartbeatMs,
+      sseSlowClientMs: config.sseSlowClientMs,
       bodyLimit: config.bodyLimit,
       corsOrigins: config.corsOrigins,
       dashboard: {

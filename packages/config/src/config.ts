@@ -30,6 +30,8 @@ export const RunlineEnvSchema = z
     RUNLINE_ROLE: z.enum(["all", "api", "worker"]).default("all"),
     RUNLINE_WORKER_CONCURRENCY: PositiveInt(64),
     RUNLINE_HEARTBEAT_MS: PositiveInt(5000),
+    /** How long an SSE client may leave its socket full before it is dropped (told to reconnect with Last-Event-ID). */
+    RUNLINE_SSE_SLOW_CLIENT_MS: PositiveInt(30_000),
     RUNLINE_JOURNAL_RETENTION_SECONDS: PositiveInt(3600),
     RUNLINE_BODY_LIMIT: z.string().default("1mb"),
     /** Browser origins allowed to call the API (comma-separated, or `*`); empty = same-origin only. */
@@ -108,6 +110,7 @@ export interface RunlineConfig {
   role: "all" | "api" | "worker";
   workerConcurrency: number;
   heartbeatMs: number;
+  sseSlowClientMs: number;
   journalRetentionSeconds: number;
   bodyLimit: string;
   corsOrigins: readonly string[];
@@ -169,6 +172,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     role: env.RUNLINE_ROLE,
     workerConcurrency: env.RUNLINE_WORKER_CONCURRENCY,
     heartbeatMs: env.RUNLINE_HEARTBEAT_MS,
+    sseSlowClientMs: env.RUNLINE_SSE_SLOW_CLIENT_MS,
     journalRetentionSeconds: env.RUNLINE_JOURNAL_RETENTION_SECONDS,
     bodyLimit: env.RUNLINE_BODY_LIMIT,
     corsOrigins: env.RUNLINE_CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),

@@ -110,6 +110,44 @@ describe("createJournalHub", () => {
     probe();
   });
 
+  it("after a reconnect, holds back a live entry that arrives before the resync: the entries missed meanwhile come first", async () => {
+    // The bad interleaving on purpose: the hub's resync PING is held until an entry was published live on
+    // the re-subscribed channel, after entries that were published while the hub was disconnected.
+    let releasePing!: () => void;
+    const pingGate = new Promise<void>((resolve) => (releasePing = resolve));
+    let gated = false;
+    const connection = Object.create(ns.redis);
+    connection.duplicate = (opts: object) => {
+      const sub = ns.redis.duplicate(opts);
+      const ping = sub.ping.bind(sub);
+      (sub as any).ping = async (...args: any[]) => {
+        if (gated) await pingGate;
+        return (ping as any)(...args);
+      };
+      return sub;
+    };
+    const hub = createJournalHub(connection, ns.redisPrefix, { connectionName: `${ns.id}:hub-gap` });
+    hubs.push(hub);
+    const runId = nextRunId();
+    let received!: Promise<JournalEntry[]>;
+    await writeRun(writer, runId, 60, {
+      0: async () => {
+        received = collect(subscribeRun({ redis: ns.redis, hub, prefix: ns.redisPrefix, runId }));
+        await waitFor(async () => (await numSub(ns.redis, liveChannel(runId))) === 1);
+      },
+      20: async () => {
+        gated = true;
+        const [conn] = await clientsNamed(ns.redis, `${ns.id}:hub-gap`);
+        await ns.redis.client("KILL", "ID", conn!.get("id")!);
+        await waitFor(async () => (await numSub(ns.redis, liveChannel(runId))) === 0, { what: "hub disconnected" });
+      },
+      // 20..39 go out while the hub is away; before 40 it is subscribed again but not resynced.
+      40: () => waitFor(async () => (await numSub(ns.redis, liveChannel(runId))) === 1, { what: "hub re-subscribed" }),
+      41: () => releasePing(), // entry 40 was delivered live before the resync
+    });
+    expect(describeEntries(await received)).toEqual(expectedEvents(60));
+  });
+
   it("ends parked subscribers (without end) when it closes, and rejects listen afterwards", async () => {
     const hub = newHub("hub-closed");
     const runId = nextRunId();

@@ -17,6 +17,13 @@ export interface ListenOptions {
    * while disconnected, so a listener that must not miss entries re-reads the stream from its last id.
    */
   onResync?: () => void;
+  /**
+   * Called when the subscriber connection is lost. Until `onResync`, live delivery has a hole in it: a
+   * listener that yields live entries must hold them back, or an entry that arrives after the re-subscribe but
+   * before the resync would be passed on ahead of the ones published while disconnected (and they would look
+   * like duplicates once read back from the stream).
+   */
+  onDisconnect?: () => void;
   /** Called when the hub closes with this listener still attached: no more entries will come. */
   onClosed?: () => void;
 }
@@ -70,6 +77,10 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
         onError(err);
       }
     }
+  });
+  sub.on("close", () => {
+    if (!connectedBefore || closed) return;
+    for (const channel of channels.values()) for (const listener of channel.listeners) listener.onDisconnect?.();
   });
   sub.on("ready", () => {
     if (!connectedBefore) {

@@ -80,6 +80,7 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
     wake();
   };
   let hubClosed = false;
+  let suspended = false; // the hub's connection dropped and has not resynced: live order has a hole
   const stopped = () => hubClosed || signal?.aborted === true;
   let finishChecked = !isFinished;
   let deadline: number | undefined;
@@ -89,7 +90,13 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
     // Subscribe before reading: an entry appended after the ack is buffered, one appended before it is stored,
     // so backlog + buffer cover everything with no window in between.
     unlisten = await hub.listen(runId, onEntry, {
+      onDisconnect: () => {
+        // Hold live entries back until resynced: the stream read after the resync fills the hole first.
+        suspended = true;
+        backfill = true;
+      },
       onResync: () => {
+        suspended = false;
         backfill = true;
         wake();
       },
@@ -100,6 +107,11 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
     });
     for (;;) {
       if (stopped()) return;
+      if (suspended) {
+        if (deadline !== undefined && Date.now() >= deadline) return;
+        await sleepUntilWoken(deadline, (resolve) => (wakeup = resolve), wake);
+        continue;
+      }
       if (backfill) {
         backfill = false;
         for await (const entry of readRange(redis, prefix, runId, lastId, { pageSize })) {
@@ -110,7 +122,7 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
         }
       }
       // Live entries, including those that arrived during the backlog read (an `end` among them included).
-      while (!backfill) {
+      while (!backfill && !suspended) {
         const entry = live.shift();
         if (!entry) break;
         if (lastId !== undefined && compareStreamIds(entry.id, lastId) <= 0) continue;

@@ -1,14 +1,28 @@
 import type { Request, Response } from "express";
 import type { JournalEntry } from "@runline/journal";
 
-export interface SseOptions {
+/** The timing of every SSE stream of an API (from config). */
+export interface SseTiming {
   heartbeatMs: number;
+  /** See {@link SseOptions.slowClientMs}. */
+  slowClientMs?: number;
+}
+
+export interface SseOptions extends SseTiming {
   /** Journal events this subscriber receives (by event name before any `|namespace` suffix). */
   events: Set<string>;
   headers?: Record<string, string>;
   /** Called when the client goes away before the stream ended. */
   onClientGone?: () => void;
+  /**
+   * How long a client may leave its socket full (not reading) before it is dropped, with a last event telling
+   * it to reconnect with its Last-Event-ID (the journal still has everything). @defaultValue 30_000
+   */
+  slowClientMs?: number;
 }
+
+/** The last event a too-slow client gets before the server closes its stream. */
+export const SLOW_CLIENT_EVENT = { error: "SlowConsumer", message: "client did not keep up with the stream; reconnect with Last-Event-ID" };
 
 /** Frames one event the way the LangGraph server does (event, data, id). Without an id, `Last-Event-ID` is untouched. */
 export function formatSseFrame(entry: { id?: string; event: string; dataJson: string }): string {
@@ -44,11 +58,24 @@ export async function pipeSse(
     }
   };
   res.on("close", onClose);
-  const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), options.heartbeatMs);
+  // A heartbeat only into an empty socket buffer: behind a full one it would be one more thing to buffer.
+  const slowClientMs = options.slowClientMs ?? 30_000;
+  const heartbeat = setInterval(() => res.writableNeedDrain || res.write(": heartbeat\n\n"), options.heartbeatMs);
   try {
     for await (const entry of subscribe(controller.signal)) {
       const baseEvent = entry.event.split("|")[0];
-      if (options.events.has(baseEvent)) res.write(formatSseFrame(entry));
+      // Backpressure: a full socket buffer stops the pull from the journal until the client reads, so what a
+      // connection holds in memory is bounded by its socket buffer, never by the length of the run.
+      if (options.events.has(baseEvent) && !res.write(formatSseFrame(entry))) {
+        if (!(await drained(res, controller.signal, slowClientMs))) {
+          if (!controller.signal.aborted) {
+            res.write(formatSseFrame({ event: "error", dataJson: JSON.stringify(SLOW_CLIENT_EVENT) }));
+            // The goodbye may never be read either: past one more period the socket is closed with what it holds.
+            setTimeout(() => res.destroy(), slowClientMs).unref();
+          }
+          break;
+        }
+      }
       if (entry.event === "end") break;
     }
   } catch (err) {
@@ -62,4 +89,21 @@ export async function pipeSse(
     res.off("close", onClose);
     res.end();
   }
+}
+
+/** Resolves true once the response drained, false after `timeoutMs` or when the client left. */
+function drained(res: Response, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      res.off("drain", onDrain);
+      signal.removeEventListener("abort", onAbort);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    res.on("drain", onDrain);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

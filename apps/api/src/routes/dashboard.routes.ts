@@ -4,7 +4,7 @@ import { Router, type RequestHandler } from "express";
 import { CANCEL_ACTIONS, type CancelAction } from "@runline/core";
 import { normaliseLastEventId } from "@runline/journal";
 import { problem } from "../http/error-handler";
-import { pipeSse } from "../http/sse";
+import { pipeSse, type SseTiming } from "../http/sse";
 import type { CancelService } from "../services/cancel.service";
 import { parseFinishedStatus, type OpsService } from "../services/ops.service";
 import type { RunsService } from "../services/runs.service";
@@ -14,7 +14,7 @@ export interface DashboardDeps {
   ops: OpsService;
   runs: RunsService;
   cancels: CancelService;
-  heartbeatMs: number;
+  sse: SseTiming;
 }
 
 /** A cross-site form cannot set this header (Runline answers no CORS preflight), so a cancel needs the page itself. */
@@ -79,7 +79,7 @@ export function dashboardRoutes(deps: DashboardDeps): Record<string, RequestHand
     const run = await deps.ops.get(req.params.runId);
     if (!run) return problem(res, 404, "RUN_NOT_FOUND", `Run ${req.params.runId} not found`);
     const lastEventId = normaliseLastEventId(req.get("last-event-id"));
-    return pipeSse(req, res, (signal) => deps.runs.subscribe(run, lastEventId, signal), { heartbeatMs: deps.heartbeatMs, events: STREAM_EVENTS });
+    return pipeSse(req, res, (signal) => deps.runs.subscribe(run, lastEventId, signal), { ...deps.sse, events: STREAM_EVENTS });
   });
   api.post("/runs/:runId/cancel", async (req, res) => {
     if (req.get(DASHBOARD_HEADER) !== "1") {

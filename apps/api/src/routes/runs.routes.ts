@@ -3,7 +3,7 @@ import { CancelManyBody, CancelManyQuery, CancelQuery, JoinStreamQuery, ListRuns
 import { tenantOf } from "../http/auth";
 import { parse } from "../http/parse";
 import { normaliseLastEventId } from "@runline/journal";
-import { pipeSse } from "../http/sse";
+import { pipeSse, type SseTiming } from "../http/sse";
 import { respondWhenDone } from "../http/wait-response";
 import type { ThreadsService } from "../services/threads.service";
 import type { CancelService } from "../services/cancel.service";
@@ -22,7 +22,7 @@ function parseStreamModeParam(value: string | undefined): string[] | undefined {
   return value.split(",");
 }
 
-export function runsRoutes(runs: RunsService, cancels: CancelService, threads: ThreadsService, heartbeatMs: number): Router {
+export function runsRoutes(runs: RunsService, cancels: CancelService, threads: ThreadsService, sse: SseTiming): Router {
   const router = Router();
 
   // A client that goes away from a run created with on_disconnect=cancel (what useStream's stop() relies on)
@@ -38,7 +38,7 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
       ? (signal: AbortSignal) => withLegacyMessages(runs.subscribe(run, undefined, signal), lastEventId)
       : (signal: AbortSignal) => runs.subscribe(run, lastEventId, signal);
     return pipeSse(req, res, subscribe, {
-      heartbeatMs,
+      ...sse,
       events: eventsForStreamModes(modes),
       headers: { "Content-Location": runPath(run), Location: `${runPath(run)}/stream` },
       onClientGone: cancelOnGone ? cancelOnDisconnect(run, res) : undefined,
