@@ -1,4 +1,4 @@
-import { journalKeys } from "@runline/journal";
+import { auditJournal, readRange } from "@runline/journal";
 import type { TestNamespace } from "@runline/testing";
 import { lastAiText, type Api, type RunRef } from "./api";
 import type { SubscriberLog } from "./subscribers";
@@ -77,7 +77,7 @@ export async function auditRuns(
   const runs: RunAudit[] = [];
   await forEachLimit(refs, 8, async (ref) => {
     const row = byId.get(ref.runId);
-    const { countedIds, ...journal } = await readJournal(ns, ref.runId);
+    const { countedIds, shape: _shape, lastMessageText: _text, ...journal } = await readJournal(ns, ref.runId);
     const lastOfThread = lastRun.get(ref.threadId) === ref.runId;
     const audit: RunAudit = {
       ...ref,
@@ -103,40 +103,12 @@ export async function auditRuns(
   return { runs, threads };
 }
 
-/** The run's journal (XRANGE), replayed the way `fault-rig.ts`'s auditRun does. */
+/** The run's journal, replayed by the same audit the fault tests use. */
 async function readJournal(ns: TestNamespace, runId: string) {
-  const entries = await ns.redis.xrange(journalKeys(ns.redisPrefix).events(runId), "-", "+");
-  let attempt = 0;
-  let ends = 0;
-  let afterEnd = 0;
-  let interleaved = 0;
-  const attemptOfMessage = new Map<string, number>();
-  const textOf = new Map<string, string>();
-  let lastMessage: string | null = null;
-  const countedIds: string[] = [];
-  const shape: string[] = [];
-  for (const [id, fields] of entries) {
-    const event = fields[1];
-    let data: any = null;
-    try {
-      data = JSON.parse(fields[3]);
-    } catch {
-      /* a torn entry counts as an entry; its data is not needed */
-    }
-    if (ends > 0) afterEnd++;
-    if (event === "messages" || event === "end") countedIds.push(id);
-    if (event === "end") ends++;
-    else if (event === "metadata") attempt = Math.max(attempt, Number(data?.attempt ?? attempt));
-    else if (event === "messages") {
-      const messageId = String(data?.[0]?.id);
-      if (!attemptOfMessage.has(messageId)) attemptOfMessage.set(messageId, attempt);
-      else if (attemptOfMessage.get(messageId)! < attempt) interleaved++;
-      textOf.set(messageId, (textOf.get(messageId) ?? "") + String(data?.[0]?.content ?? ""));
-      lastMessage = messageId;
-    }
-    shape.push(event === "metadata" ? `metadata{${data?.attempt ?? "?"}}` : event === "end" ? `end{${data?.status ?? "?"}}` : event);
-  }
-  return { entries: entries.length, ends, afterEnd, interleaved, streamedText: lastMessage ? textOf.get(lastMessage)! : "", journal: runLength(shape), countedIds };
+  const entries = [];
+  for await (const entry of readRange(ns.redis, ns.redisPrefix, runId)) entries.push(entry);
+  const audit = auditJournal(entries);
+  return { ...audit, streamedText: audit.lastMessageText, journal: runLength(audit.shape) };
 }
 
 /**

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   createTestNamespace,
+  FAST_RECOVERY,
   freePort,
   namespaceEnv,
   startPrivatePostgres,
@@ -13,17 +14,7 @@ import {
 import { Api } from "./api";
 import { spawnRunline, type RunlineProcess } from "./processes";
 
-/**
- * Short locks, stall checks and reconciler passes (the values of FAST_RECOVERY in
- * apps/runline/test/faults/fault-rig.ts), so a lost step is repaired in seconds and a scenario stays short.
- */
-export const FAST_RECOVERY: Record<string, string> = {
-  RUNLINE_LOCK_DURATION_MS: "1500",
-  RUNLINE_STALLED_INTERVAL_MS: "500",
-  RUNLINE_RECONCILE_INTERVAL_MS: "300",
-  RUNLINE_RECONCILE_GRACE_MS: "1000",
-  RUNLINE_CONTROL_POLL_MS: "300",
-};
+export { FAST_RECOVERY };
 
 export interface RigOptions {
   /** A private Redis the scenario may restart (`appendOnly`: AOF, fsync always). Default: the shared one. */

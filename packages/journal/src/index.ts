@@ -20,3 +20,4 @@ export {
 export { createJournalHub, type JournalHub, type JournalHubOptions, type ListenOptions } from "./journal-hub";
 export { readRange, type ReadRangeOptions } from "./journal-reader";
 export { subscribeRun, type SubscribeRunOptions } from "./subscribe-run";
+export { auditJournal, type JournalAudit } from "./journal-audit";

@@ -1,4 +1,5 @@
-import { createTestNamespace, waitFor, type TestNamespace } from "@runline/testing";
+import Redis from "ioredis";
+import { createTestNamespace, startPrivateRedis, waitFor, type TestNamespace } from "@runline/testing";
 import type { JournalEntry } from "./entry";
 import { createJournalHub, type JournalHub } from "./journal-hub";
 import { readRange } from "./journal-reader";
@@ -150,4 +151,31 @@ describe("the attempt fence", () => {
     expect(entries.map(([, f]) => f[3])).toEqual(["{}", '{"attempt":2}', "{}"]);
     await expect(writer.forAttempt(runId, 3).claim()).rejects.toMatchObject({ refusal: "ended" });
   });
+
+  it("re-sends an attempt's appends cut off by a Redis restart: every one stored once, in order", async () => {
+    // A restart closes the connection while replies to an auto-pipelined burst are on the way: ioredis then
+    // aborts the rest of the pipeline ("Command aborted due to connection close"), some of it already stored.
+    const redis = await startPrivateRedis({ appendOnly: true });
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+    connection.on("error", () => undefined);
+    try {
+      const prefix = `${ns.redisPrefix}:restart`;
+      const runId = nextRunId();
+      const journal = createJournalWriter(connection, prefix).forAttempt(runId, 1);
+      await journal.claim();
+      let restarted: Promise<void> | null = null;
+      for (let i = 0; i < 20_000; i++) {
+        void journal.append("messages", { i });
+        if (i === 3000) restarted = redis.restart({ downMs: 200 });
+        if (i % 1000 === 0) await new Promise((r) => setImmediate(r)); // let the burst go out in pipelines
+      }
+      await restarted;
+      await journal.flush();
+      const entries = await connection.xrange(journalKeys(prefix).events(runId), "-", "+");
+      expect(entries.map(([, f]) => JSON.parse(f[3]).i)).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+    } finally {
+      connection.disconnect();
+      await redis.stop();
+    }
+  }, 60_000);
 });

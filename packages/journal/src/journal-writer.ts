@@ -1,5 +1,9 @@
 import type { Redis } from "ioredis";
 import { END_EVENT, GAP_EVENT } from "./entry";
+import { createAttemptJournal } from "./attempt-journal";
+import { JournalFencedError, type AttemptJournal, type JournalRefusal } from "./journal-fence";
+
+export { JournalFencedError, type AttemptJournal, type JournalRefusal };
 import { journalKeys } from "./keys";
 
 /** Options of {@link createJournalWriter}. */
@@ -12,44 +16,6 @@ export interface JournalWriterOptions {
   maxLen?: number;
   /** Seconds the stream is kept after `end`, for late joiners and reconnects. @defaultValue 3600 */
   retentionSeconds?: number;
-}
-
-/** Why the journal refused a write. */
-export type JournalRefusal =
-  /** A later attempt of the run owns the journal now: this attempt was superseded and must stop. */
-  | "superseded"
-  /** The run's `end` is already written: nothing may follow it. */
-  | "ended";
-
-/** A write the journal's fence refused (see {@link JournalRefusal}). */
-export class JournalFencedError extends Error {
-  constructor(
-    readonly runId: string,
-    readonly refusal: JournalRefusal,
-  ) {
-    super(refusal === "ended" ? `run ${runId} already ended` : `run ${runId} belongs to a later attempt`);
-    this.name = "JournalFencedError";
-  }
-}
-
-/** The journal as one attempt of a run sees it: every append carries the attempt and a sequence number. */
-export interface AttemptJournal {
-  readonly runId: string;
-  readonly attempt: number;
-  /**
-   * Appends one event (see {@link JournalWriter.append}). The fence refuses it once a later attempt wrote to
-   * the journal or the run ended (the promise rejects with {@link JournalFencedError}, and `onRefused` runs
-   * once). A retransmission of the same append (ioredis re-sends commands whose reply was lost) is dropped.
-   */
-  append(event: string, data: unknown): Promise<string>;
-  /**
-   * Makes this attempt the journal's owner before it reads or writes anything: from here on, the previous
-   * attempt's appends are refused. Rejects with {@link JournalFencedError} if a later attempt owns it or the
-   * run ended.
-   */
-  claim(): Promise<void>;
-  /** Waits for every append of this attempt so far; rejects with the first failure since the last flush. */
-  flush(): Promise<void>;
 }
 
 /** Appends a run's events to its journal (worker side). */
@@ -90,7 +56,10 @@ if attempt > 0 then
     return {'OK', ''}
   end
   local seq = tonumber(ARGV[7])
-  if owner == attempt and (tonumber(f[2]) or 0) >= seq then return {'DUP'} end
+  local last = 0
+  if owner == attempt then last = tonumber(f[2]) or 0 end
+  if seq <= last then return {'DUP'} end
+  if seq ~= last + 1 then return {'GAP'} end
   redis.call('HSET', KEYS[2], 'a', attempt, 's', seq)
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3], 'd', ARGV[4])
@@ -164,33 +133,15 @@ export function createJournalWriter(redis: Redis, prefix: string, opts: JournalW
     },
     forAttempt(runId, attempt, onRefused) {
       if (!Number.isInteger(attempt) || attempt <= 0) throw new TypeError(`attempt must be a positive integer, got ${attempt}`);
-      let seq = 0;
-      let refused = false;
-      const sink = new FailureSink();
-      const check = ([status, id]: [string, string?]) => {
-        if (status === "ENDED" || status === "FENCED") {
-          const refusal: JournalRefusal = status === "ENDED" ? "ended" : "superseded";
-          if (!refused) {
-            refused = true;
-            onRefused?.(refusal);
-          }
-          throw new JournalFencedError(runId, refusal);
-        }
-        return id ?? "";
-      };
-      return {
+      return createAttemptJournal({
         runId,
         attempt,
-        async claim() {
-          await send(runId, "claim", null, { attempt, seq: 0 }, "2").then(check);
+        onRefused,
+        send: (event, json, seq, mode) => {
+          checkEventName(event);
+          return command(keys.events(runId), keys.fence(runId), maxLen, keys.live(runId), event, json, 0, attempt, seq, mode);
         },
-        append(event, data) {
-          const appended = send(runId, event, data, { attempt, seq: ++seq }, "0").then(check);
-          sink.track(appended);
-          return appended;
-        },
-        flush: () => sink.flush(),
-      };
+      });
     },
     async end(runId, data = null) {
       const reply = send(runId, END_EVENT, data, null, "1");

@@ -3,3 +3,4 @@ export * from "./wait-for";
 export * from "./sse-client";
 export * from "./runline-env";
 export * from "./private-services";
+export { FAST_RECOVERY } from "./fault-settings";

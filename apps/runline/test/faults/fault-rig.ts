@@ -1,17 +1,10 @@
-import { createTestNamespace, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis, type TestNamespace } from "@runline/testing";
-import { journalKeys } from "@runline/journal";
+import { createTestNamespace, FAST_RECOVERY, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis, type TestNamespace } from "@runline/testing";
+import { auditJournal, readRange } from "@runline/journal";
 import { createRunQueue, type RunQueue } from "@runline/queue";
 import { startTestRunline, type TestRunline } from "../harness";
 import { spawnWorker, type WorkerProcess } from "../worker-process";
 
-/** Short locks, stall checks and reconciler passes, so a lost step is repaired in seconds, not a minute. */
-export const FAST_RECOVERY: Record<string, string> = {
-  RUNLINE_LOCK_DURATION_MS: "1500",
-  RUNLINE_STALLED_INTERVAL_MS: "500",
-  RUNLINE_RECONCILE_INTERVAL_MS: "300",
-  RUNLINE_RECONCILE_GRACE_MS: "1000",
-  RUNLINE_CONTROL_POLL_MS: "300",
-};
+export { FAST_RECOVERY };
 
 export interface FaultRigOptions {
   /** A private Redis this test may restart and kill (`appendOnly`: persisted with AOF). Default: the shared one. */
@@ -86,28 +79,9 @@ export interface RunAudit {
 }
 
 export async function auditRun(ns: TestNamespace, threadId: string, runId: string): Promise<RunAudit> {
-  const entries = await ns.redis.xrange(journalKeys(ns.redisPrefix).events(runId), "-", "+");
-  let attempt = 0;
-  let ends = 0;
-  let afterEnd = 0;
-  let interleaved = 0;
-  const attemptOfMessage = new Map<string, number>();
-  const textOf = new Map<string, string>();
-  let lastMessage: string | null = null;
-  for (const [, fields] of entries) {
-    const event = fields[1];
-    const data = JSON.parse(fields[3]);
-    if (ends > 0) afterEnd++;
-    if (event === "end") ends++;
-    else if (event === "metadata") attempt = Math.max(attempt, Number(data.attempt ?? attempt));
-    else if (event === "messages") {
-      const id = String(data[0]?.id);
-      if (!attemptOfMessage.has(id)) attemptOfMessage.set(id, attempt);
-      else if (attemptOfMessage.get(id)! < attempt) interleaved++;
-      textOf.set(id, (textOf.get(id) ?? "") + String(data[0]?.content ?? ""));
-      lastMessage = id;
-    }
-  }
+  const entries = [];
+  for await (const entry of readRange(ns.redis, ns.redisPrefix, runId)) entries.push(entry);
+  const journal = auditJournal(entries);
   const { rows } = await ns.pool.query(`SELECT status, attempt, finished_at FROM runs WHERE run_id = $1`, [runId]);
   const { rows: late } = await ns.pool.query(
     `SELECT count(*)::int AS n FROM checkpoints WHERE thread_id = $1 AND (checkpoint->>'ts')::timestamptz > $2`,
@@ -116,10 +90,10 @@ export async function auditRun(ns: TestNamespace, threadId: string, runId: strin
   return {
     status: rows[0]?.status ?? "missing",
     attempt: rows[0]?.attempt ?? 0,
-    ends,
-    afterEnd,
-    interleaved,
-    lastMessageText: lastMessage ? textOf.get(lastMessage)! : "",
+    ends: journal.ends,
+    afterEnd: journal.afterEnd,
+    interleaved: journal.interleaved,
+    lastMessageText: journal.lastMessageText,
     checkpointsAfterEnd: late[0].n,
   };
 }

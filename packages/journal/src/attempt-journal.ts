@@ -1,0 +1,151 @@
+import { isTransientError } from "@runline/core";
+import { JournalFencedError, type AttemptJournal, type JournalRefusal } from "./journal-fence";
+
+/** The fence script's answer to one attempt append: `OK` (stored), `DUP` (stored before), `GAP` (an earlier one is missing). */
+type Reply = [string, string?];
+
+interface Pending {
+  seq: number;
+  event: string;
+  json: string;
+  resolve(id: string): void;
+  reject(err: unknown): void;
+  settled: boolean;
+  appended: Promise<string>;
+}
+
+export interface AttemptJournalOptions {
+  runId: string;
+  attempt: number;
+  /** Sends one append through the fence script. */
+  send(event: string, json: string, seq: number, mode: "0" | "2"): Promise<Reply>;
+  onRefused?: (refusal: JournalRefusal) => void;
+  /** Longest appends are re-sent through a Redis outage. @defaultValue 60_000 */
+  resendForMs?: number;
+}
+
+/**
+ * One attempt's journal: an ordered, exactly-once channel over a connection that may drop. Every append has
+ * the next sequence number; the fence script stores only the one that follows the last stored (`GAP` for a
+ * later one, `DUP` for one already stored). When a send fails for a transient reason (ioredis aborts
+ * in-flight pipelined commands when the connection closes), the appends not yet acknowledged are re-sent in
+ * order once Redis answers again: an outage costs delay, never a lost, doubled or reordered token.
+ */
+export function createAttemptJournal(options: AttemptJournalOptions): AttemptJournal {
+  const { runId, attempt } = options;
+  const pending: Pending[] = [];
+  let nextSeq = 0;
+  let refused: JournalRefusal | null = null;
+  let failure: { error: unknown } | null = null;
+  let resending: Promise<void> | null = null;
+
+  const settle = (item: Pending, id: string) => {
+    if (item.settled) return;
+    item.settled = true;
+    pending.splice(pending.indexOf(item), 1);
+    item.resolve(id);
+  };
+  const fail = (item: Pending, error: unknown) => {
+    if (item.settled) return;
+    item.settled = true;
+    pending.splice(pending.indexOf(item), 1);
+    failure ??= { error };
+    item.reject(error);
+  };
+  const refuse = (refusal: JournalRefusal) => {
+    if (!refused) {
+      refused = refusal;
+      options.onRefused?.(refusal);
+    }
+    for (const item of [...pending]) fail(item, new JournalFencedError(runId, refusal));
+  };
+  /** Applies a reply; false when the item must be sent again (an earlier one was missing). */
+  const apply = (item: Pending, [status, id]: Reply): boolean => {
+    if (status === "ENDED") refuse("ended");
+    else if (status === "FENCED") refuse("superseded");
+    else if (status === "GAP") return false;
+    else settle(item, id ?? "");
+    return true;
+  };
+
+  /**
+   * Re-sends every unacknowledged append, in order, in one pipelined round, until all are acknowledged. A
+   * round that fails for a transient reason waits and goes again; one that makes no progress without any
+   * error means the fence lost its place (Redis lost its data) and the appends cannot be ordered any more.
+   */
+  function resend(): Promise<void> {
+    resending ??= (async () => {
+      const deadline = Date.now() + (options.resendForMs ?? 60_000);
+      let delayMs = 50;
+      while (pending.length && !refused) {
+        const round = [...pending];
+        const replies = await Promise.allSettled(round.map((item) => options.send(item.event, item.json, item.seq, "0")));
+        let transient: unknown = null;
+        replies.forEach((reply, k) => {
+          if (round[k].settled) return;
+          if (reply.status === "fulfilled") apply(round[k], reply.value);
+          else if (isTransientError(reply.reason)) transient ??= reply.reason;
+          else fail(round[k], reply.reason);
+        });
+        const progressed = round.some((item) => item.settled);
+        if (!transient && !progressed) {
+          for (const item of [...pending]) fail(item, new Error(`journal of run ${runId} lost its place before append ${item.seq}`));
+        } else if (transient) {
+          if (Date.now() + delayMs > deadline) for (const item of [...pending]) fail(item, transient);
+          else await new Promise((resolve) => setTimeout(resolve, delayMs));
+          delayMs = Math.min(delayMs * 2, 1000);
+        }
+      }
+    })().finally(() => (resending = null));
+    return resending;
+  }
+
+  return {
+    runId,
+    attempt,
+    async claim() {
+      const [status] = await options.send("claim", "null", 0, "2");
+      if (status === "ENDED" || status === "FENCED") {
+        refuse(status === "ENDED" ? "ended" : "superseded");
+        throw new JournalFencedError(runId, refused!);
+      }
+    },
+    append(event, data) {
+      if (refused) {
+        const rejected = Promise.reject(new JournalFencedError(runId, refused));
+        rejected.catch(() => undefined);
+        return rejected;
+      }
+      const json = encode(data);
+      const item = { seq: ++nextSeq, event, json, settled: false } as Pending;
+      item.appended = new Promise<string>((resolve, reject) => Object.assign(item, { resolve, reject }));
+      // Fire-and-forget callers learn of failures at flush (and through onRefused).
+      item.appended.catch(() => undefined);
+      pending.push(item);
+      options.send(event, json, item.seq, "0").then(
+        (reply) => {
+          if (!apply(item, reply)) void resend();
+        },
+        (error) => {
+          if (isTransientError(error)) void resend();
+          else fail(item, error);
+        },
+      );
+      return item.appended;
+    },
+    async flush() {
+      // Until every append so far is acknowledged (re-sends included).
+      while (pending.length) await Promise.allSettled(pending.map((p) => p.appended));
+      const reported = failure;
+      failure = null;
+      if (reported) throw reported.error;
+    },
+  };
+}
+
+function encode(data: unknown): string {
+  if (data === undefined) return "null";
+  const json = JSON.stringify(data);
+  if (json === undefined) throw new TypeError("Journal event data must be JSON-serialisable");
+  return json;
+}
