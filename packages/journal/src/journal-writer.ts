@@ -56,10 +56,12 @@ if attempt > 0 then
     return {'OK', ''}
   end
   local seq = tonumber(ARGV[7])
-  local last = 0
-  if owner == attempt then last = tonumber(f[2]) or 0 end
-  if seq <= last then return {'DUP'} end
-  if seq ~= last + 1 then return {'GAP'} end
+  if owner == attempt then
+    local last = tonumber(f[2]) or 0
+    if seq <= last then return {'DUP'} end
+    if seq ~= last + 1 then return {'GAP'} end
+  end
+  -- owner < attempt: every attempt claims first, so the fence is gone (Redis lost its data); take it from here.
   redis.call('HSET', KEYS[2], 'a', attempt, 's', seq)
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3], 'd', ARGV[4])
