@@ -4,6 +4,7 @@ import { errorFields, observeRequests, SILENT_LOGGER, type Logger, type RunlineM
 import { authenticate } from "./http/auth";
 import { cors } from "./http/cors";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
+import { jsonBody, refuseUnsafeQuery } from "./http/input-guard";
 import { metaRoutes, type HealthChecks } from "./routes/meta.routes";
 import { runsRoutes } from "./routes/runs.routes";
 import { threadsRoutes } from "./routes/threads.routes";
@@ -85,11 +86,13 @@ export function createApp(deps: ApiDeps): Express {
   app.set("etag", false);
   app.use(requestContext(deps));
   app.use(cors(deps.corsOrigins ?? []));
+  // The validation boundary (issue #9): queries here, bodies after the ops routes (which take none of ours).
+  app.use(refuseUnsafeQuery);
   const dashboard = deps.dashboard
     ? dashboardRoutes({ ops: new OpsService(deps.dashboard), runs: deps.runs, cancels: deps.cancels, sse: { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs } })
     : {};
   app.use(opsRoutes({ ...deps, adminPages: { ...deps.adminPages, ...dashboard } }));
-  app.use(express.json({ limit: deps.bodyLimit, strict: false }));
+  app.use(jsonBody(deps.bodyLimit));
   app.use(authenticate(deps.apiKeys));
   app.use(assistantsRoutes(deps.registry));
   app.use(threadsRoutes(deps.threads));
@@ -105,6 +108,7 @@ export function createOpsApp(deps: OpsDeps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(requestContext(deps));
+  app.use(refuseUnsafeQuery);
   app.use(opsRoutes(deps));
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -11,6 +11,11 @@ export type ErrorCode =
   | "THREAD_BUSY"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "ADMIN_DISABLED"
+  | "ADMIN_KEY_REQUIRED"
+  | "ADMIN_KEY_INVALID"
+  | "DASHBOARD_HEADER_REQUIRED"
   | "DEPENDENCY_UNAVAILABLE"
   | "INTERNAL";
 
@@ -19,13 +24,20 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details?: unknown;
+  /** Response headers the answer must carry (a `WWW-Authenticate` challenge, say). */
+  readonly headers?: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, message: string, options: { status?: number; details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status?: number; details?: unknown; cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "AppError";
     this.code = code;
     this.status = options.status ?? 500;
     this.details = options.details;
+    this.headers = options.headers;
   }
 }
 

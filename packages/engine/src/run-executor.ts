@@ -30,15 +30,29 @@ export interface ExecuteRunResult {
   interrupted: boolean;
 }
 
-/** The LangGraph config for a run: the thread, an optional fork point, and the run's own settings. */
+/**
+ * `configurable` minus the keys LangGraph reserves (`__pregel_*`, any `__` prefix): the API refuses them, and
+ * a run queued before it did must not smuggle them into Pregel either.
+ */
+function userConfigurable(configurable: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(configurable).filter(([key]) => !key.startsWith("__")));
+}
+
+/**
+ * The LangGraph config for a run: the thread, an optional fork point, and the run's own settings. Only the
+ * `config` keys LangGraph documents for runs are carried over (in LangGraph JS's spelling); anything else a
+ * stored run may hold (`debug`, which makes LangGraph print the whole state, `callbacks`…) is dropped.
+ */
 export function buildRunConfig(run: RunRecord): Record<string, unknown> {
   const kwargs = run.kwargs;
-  const { configurable = {}, tags, recursion_limit, ...restConfig } = kwargs.config ?? {};
+  const { configurable: given = {}, tags, recursion_limit, metadata, run_name, max_concurrency } = kwargs.config ?? {};
+  const configurable = userConfigurable(given);
   const fork = kwargs.checkpoint ?? (configurable.checkpoint_id ? { checkpoint_id: String(configurable.checkpoint_id) } : null);
   return {
-    ...restConfig,
     tags,
     recursionLimit: recursion_limit,
+    ...(typeof run_name === "string" ? { runName: run_name } : {}),
+    ...(typeof max_concurrency === "number" ? { maxConcurrency: max_concurrency } : {}),
     configurable: {
       ...configurable,
       thread_id: run.thread_id,
@@ -48,8 +62,12 @@ export function buildRunConfig(run: RunRecord): Record<string, unknown> {
       graph_id: run.graph_id,
       assistant_id: run.assistant_id,
     },
-    metadata: { ...run.metadata, run_id: run.run_id, graph_id: run.graph_id, assistant_id: run.assistant_id, thread_id: run.thread_id },
+    metadata: { ...(isPlainObject(metadata) ? metadata : {}), ...run.metadata, run_id: run.run_id, graph_id: run.graph_id, assistant_id: run.assistant_id, thread_id: run.thread_id },
   };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return !!value && typeof value === "object" && !Array.isArray(value);
 }
 
 function buildInput(run: RunRecord): unknown {

@@ -20,6 +20,10 @@ describe("translatePgError", () => {
     expect(translated).toMatchObject({ status: 503, code: "DEPENDENCY_UNAVAILABLE", retryAfterSeconds: 1 });
   });
 
+  it.each(["22021", "22P05"])("answers 422 for a character Postgres cannot store (%s)", (code) => {
+    expect(translatePgError(pgError(code))).toMatchObject({ status: 422, code: "VALIDATION_FAILED" });
+  });
+
   it("leaves every other error alone (a bug stays a 500; an AppError keeps its own status)", () => {
     expect(translatePgError(pgError("23505"))).toBeNull();
     expect(translatePgError(new Error("boom"))).toBeNull();

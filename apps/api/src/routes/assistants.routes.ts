@@ -1,5 +1,7 @@
 import { Router } from "express";
+import { AssistantParams, AssistantSearchBody } from "@runline/core";
 import type { GraphEntry, GraphRegistry } from "@runline/engine";
+import { parse } from "../http/parse";
 
 const STARTED_AT = new Date().toISOString();
 
@@ -22,11 +24,11 @@ export function assistantView(entry: GraphEntry) {
 export function assistantsRoutes(registry: GraphRegistry): Router {
   const router = Router();
   router.get("/assistants/:assistantId", (req, res) => {
-    res.json(assistantView(registry.resolveAssistant(String(req.params.assistantId))));
+    res.json(assistantView(registry.resolveAssistant(parse(AssistantParams, req.params).assistantId)));
   });
   // The drawable graph (nodes and edges), as LangGraph Studio and the SDK's `assistants.getGraph` read it.
   router.get("/assistants/:assistantId/graph", async (req, res) => {
-    const entry = registry.resolveAssistant(String(req.params.assistantId));
+    const entry = registry.resolveAssistant(parse(AssistantParams, req.params).assistantId);
     const graph = (await registry.get(entry.graphId)) as unknown as { getGraphAsync(): Promise<{ toJSON(): unknown }> };
     res.json((await graph.getGraphAsync()).toJSON());
   });
@@ -34,7 +36,7 @@ export function assistantsRoutes(registry: GraphRegistry): Router {
   // JSON schemas of the graph's state. Graphs built on LangGraph annotations carry no value types Runline could
   // export, so the schemas list the state keys (what forms and clients key on) and leave their values open.
   router.get("/assistants/:assistantId/schemas", async (req, res) => {
-    const entry = registry.resolveAssistant(String(req.params.assistantId));
+    const entry = registry.resolveAssistant(parse(AssistantParams, req.params).assistantId);
     const graph = (await registry.get(entry.graphId)) as unknown as { builder?: { channels?: Record<string, unknown> }; outputChannels?: unknown };
     const keys = Object.keys(graph.builder?.channels ?? {});
     const outputKeys = Array.isArray(graph.outputChannels) ? (graph.outputChannels as string[]) : keys;
@@ -50,9 +52,20 @@ export function assistantsRoutes(registry: GraphRegistry): Router {
   });
 
   router.post("/assistants/search", (req, res) => {
-    const { graph_id, limit = 10, offset = 0 } = (req.body ?? {}) as { graph_id?: string; limit?: number; offset?: number };
-    const all = registry.entries().filter((e) => !graph_id || e.graphId === graph_id);
-    res.set("X-Pagination-Total", String(all.length)).json(all.slice(offset, offset + limit).map(assistantView));
+    const body = parse(AssistantSearchBody, req.body);
+    const all = registry.entries().map(assistantView).filter((a) => matchesSearch(a, body));
+    const page = all.slice(body.offset, body.offset + body.limit);
+    res.set("X-Pagination-Total", String(all.length));
+    if (body.offset + page.length < all.length) res.set("X-Pagination-Next", String(body.offset + page.length));
+    res.json(page);
   });
   return router;
+}
+
+/** The LangGraph server's assistant filters: graph id and name equality, metadata containment (top-level keys). */
+function matchesSearch(assistant: ReturnType<typeof assistantView>, body: AssistantSearchBody): boolean {
+  if (body.graph_id && assistant.graph_id !== body.graph_id) return false;
+  if (body.name && assistant.name !== body.name) return false;
+  const metadata = assistant.metadata as Record<string, unknown>;
+  return Object.entries(body.metadata ?? {}).every(([key, value]) => JSON.stringify(metadata[key]) === JSON.stringify(value));
 }

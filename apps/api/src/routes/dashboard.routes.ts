@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Router, type RequestHandler } from "express";
-import { CANCEL_ACTIONS, type CancelAction } from "@runline/core";
-import { normaliseLastEventId } from "@runline/journal";
-import { problem } from "../http/error-handler";
+import { AdminRunParams, AdminThreadParams, AppError, CancelQuery, DashboardListQuery, NotFoundError, type RunRecord, type TerminalRunStatus } from "@runline/core";
+import { parse } from "../http/parse";
 import { pipeSse, type SseTiming } from "../http/sse";
 import type { CancelService } from "../services/cancel.service";
-import { parseFinishedStatus, type OpsService } from "../services/ops.service";
+import type { OpsService } from "../services/ops.service";
 import type { RunsService } from "../services/runs.service";
 import { cancelView, runView } from "../services/views";
 
@@ -49,7 +48,7 @@ export function dashboardRoutes(deps: DashboardDeps): Record<string, RequestHand
   });
   // Everything the page polls (every second) in one round trip.
   api.get("/overview", async (req, res) => {
-    res.json(await deps.ops.overview({ status: parseFinishedStatus(req.query.status), limit: limitOf(req.query.limit) }));
+    res.json(await deps.ops.overview(listQuery(req.query)));
   });
   api.get("/queue", async (_req, res) => {
     res.json({ queue: await deps.ops.queue() });
@@ -58,48 +57,51 @@ export function dashboardRoutes(deps: DashboardDeps): Record<string, RequestHand
     res.json({ runs: await deps.ops.active() });
   });
   api.get("/runs/recent", async (req, res) => {
-    res.json({ runs: await deps.ops.recent({ status: parseFinishedStatus(req.query.status), limit: limitOf(req.query.limit) }) });
+    res.json({ runs: await deps.ops.recent(listQuery(req.query)) });
   });
   api.get("/workers", async (_req, res) => {
     res.json({ now: new Date().toISOString(), workers: await deps.ops.workers() });
   });
   // Every checkpoint of the thread (all branches) as a tree, whatever its tenant.
   api.get("/threads/:threadId/tree", async (req, res) => {
-    const tree = await deps.ops.threadTree(req.params.threadId);
-    if (!tree) return problem(res, 404, "THREAD_NOT_FOUND", `Thread ${req.params.threadId} not found`);
+    const { threadId } = parse(AdminThreadParams, req.params);
+    const tree = await deps.ops.threadTree(threadId);
+    if (!tree) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
     res.json(tree);
   });
+  // Any run of any tenant, or 404.
+  const runOf = async (params: unknown): Promise<RunRecord> => {
+    const { runId } = parse(AdminRunParams, params);
+    const run = await deps.ops.get(runId);
+    if (!run) throw new NotFoundError("RUN_NOT_FOUND", `Run ${runId} not found`);
+    return run;
+  };
   api.get("/runs/:runId", async (req, res) => {
-    const run = await deps.ops.get(req.params.runId);
-    if (!run) return problem(res, 404, "RUN_NOT_FOUND", `Run ${req.params.runId} not found`);
+    const run = await runOf(req.params);
     res.json({ ...runView(run), tenant_id: run.tenant_id, graph_id: run.graph_id });
   });
   // The run's journal as SSE (from the start, or after Last-Event-ID on a reconnect), until its terminal event.
   api.get("/runs/:runId/stream", async (req, res) => {
-    const run = await deps.ops.get(req.params.runId);
-    if (!run) return problem(res, 404, "RUN_NOT_FOUND", `Run ${req.params.runId} not found`);
-    const lastEventId = normaliseLastEventId(req.get("last-event-id"));
+    const run = await runOf(req.params);
+    // Checked before the headers go out: a bad or out-of-range id is a 400, not a 200 with an error event.
+    const lastEventId = await deps.runs.resumePoint(run, req.get("last-event-id"));
     return pipeSse(req, res, (signal) => deps.runs.subscribe(run, lastEventId, signal), { ...deps.sse, events: STREAM_EVENTS });
   });
   api.post("/runs/:runId/cancel", async (req, res) => {
     if (req.get(DASHBOARD_HEADER) !== "1") {
-      return problem(res, 403, "DASHBOARD_HEADER_REQUIRED", `Send ${DASHBOARD_HEADER}: 1 (the dashboard page does)`);
+      throw new AppError("DASHBOARD_HEADER_REQUIRED", `Send ${DASHBOARD_HEADER}: 1 (the dashboard page does)`, { status: 403 });
     }
-    const action = String(req.query.action ?? "interrupt");
-    if (!(CANCEL_ACTIONS as readonly string[]).includes(action)) {
-      return problem(res, 422, "VALIDATION_FAILED", `action must be one of ${CANCEL_ACTIONS.join(", ")}`);
-    }
-    const wait = ["1", "true"].includes(String(req.query.wait ?? "0"));
-    const run = await deps.ops.get(req.params.runId);
-    if (!run) return problem(res, 404, "RUN_NOT_FOUND", `Run ${req.params.runId} not found`);
-    const result = await deps.cancels.cancelRun(run, { wait, action: action as CancelAction });
+    const { wait, action } = parse(CancelQuery, req.query);
+    const run = await runOf(req.params);
+    const result = await deps.cancels.cancelRun(run, { wait, action });
     res.status(result.outcome === "requested" ? 202 : 200).json(cancelView(result));
   });
 
   return { "/admin/dashboard": page, "/admin/api": api };
 }
 
-function limitOf(value: unknown): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? Math.min(n, 500) : 50;
+/** `?status=&limit=` of the run lists: a bad value is a 422, not silently the default. */
+function listQuery(query: unknown): { status?: TerminalRunStatus; limit: number } {
+  const { status, limit } = parse(DashboardListQuery, query);
+  return { status: status as TerminalRunStatus | undefined, limit };
 }

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from "express";
+import { AppError } from "@runline/core";
 import { adminKeyMatches, readAdminKey, withTimeout } from "@runline/observability";
-import { problem } from "../http/error-handler";
 
 export interface HealthChecks {
   /** Each check resolves when its dependency answers; the name is reported on failure. */
@@ -76,16 +76,20 @@ export function metaRoutes(options: MetaRoutesOptions): Router {
  * admin key-less deployment may sit behind a proxy that makes loopback reachable from anywhere.
  */
 function requireAdminKey(adminKey: string | null): RequestHandler {
-  return (req, res, next) => {
+  return (req, _res, next) => {
     if (!adminKey) {
-      return problem(res, 404, "ADMIN_DISABLED", "Admin routes (/metrics, /admin/*) are disabled: set RUNLINE_ADMIN_KEY to enable them");
+      return next(new AppError("ADMIN_DISABLED", "Admin routes (/metrics, /admin/*) are disabled: set RUNLINE_ADMIN_KEY to enable them", { status: 404 }));
     }
     const given = readAdminKey({ get: (name) => req.get(name) });
     if (given === undefined) {
-      res.set("WWW-Authenticate", 'Basic realm="Runline admin", charset="UTF-8"');
-      return problem(res, 401, "ADMIN_KEY_REQUIRED", "Send the admin key as x-admin-key or Authorization: Bearer");
+      return next(
+        new AppError("ADMIN_KEY_REQUIRED", "Send the admin key as x-admin-key or Authorization: Bearer", {
+          status: 401,
+          headers: { "WWW-Authenticate": 'Basic realm="Runline admin", charset="UTF-8"' },
+        }),
+      );
     }
-    if (!adminKeyMatches(given, adminKey)) return problem(res, 403, "ADMIN_KEY_INVALID", "Wrong admin key");
+    if (!adminKeyMatches(given, adminKey)) return next(new AppError("ADMIN_KEY_INVALID", "Wrong admin key", { status: 403 }));
     next();
   };
 }

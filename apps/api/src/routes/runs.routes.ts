@@ -2,7 +2,6 @@ import { Router, type Request, type Response } from "express";
 import { CancelManyBody, CancelManyQuery, CancelQuery, JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, type RunRecord } from "@runline/core";
 import { tenantOf } from "../http/auth";
 import { parse } from "../http/parse";
-import { normaliseLastEventId } from "@runline/journal";
 import { pipeSse, type SseTiming } from "../http/sse";
 import { respondWhenDone } from "../http/wait-response";
 import type { ThreadsService } from "../services/threads.service";
@@ -15,13 +14,6 @@ function runPath(run: RunRecord): string {
   return `/threads/${run.thread_id}/runs/${run.run_id}`;
 }
 
-/** `stream_mode` on a join arrives as a JSON array string (what the SDK sends) or a plain mode name. */
-function parseStreamModeParam(value: string | undefined): string[] | undefined {
-  if (!value) return undefined;
-  if (value.startsWith("[")) return JSON.parse(value) as string[];
-  return value.split(",");
-}
-
 export function runsRoutes(runs: RunsService, cancels: CancelService, threads: ThreadsService, sse: SseTiming): Router {
   const router = Router();
 
@@ -31,9 +23,9 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
     void cancels.cancelRun(run, { wait: false, action: "interrupt" }).catch((err) => res.locals.logError?.(err));
   };
 
-  const stream = (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[], cancelOnGone: boolean) => {
-    // Validated before the headers go out, so a bad id is a 400 and not a broken stream.
-    normaliseLastEventId(lastEventId);
+  const stream = async (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[], cancelOnGone: boolean) => {
+    // Validated before the headers go out: a malformed or out-of-range id is a 400, not a 200 with an error event.
+    await runs.resumePoint(run, lastEventId);
     const subscribe = modes.includes("messages")
       ? (signal: AbortSignal) => withLegacyMessages(runs.subscribe(run, undefined, signal), lastEventId)
       : (signal: AbortSignal) => runs.subscribe(run, lastEventId, signal);
@@ -127,7 +119,7 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
     const { threadId, runId } = parse(RunParams, req.params);
     const query = parse(JoinStreamQuery, req.query);
     const run = await runs.get(tenantOf(res), threadId, runId);
-    const modes = parseStreamModeParam(query.stream_mode) ?? run.kwargs.stream_mode;
+    const modes = query.stream_mode ?? run.kwargs.stream_mode;
     await stream(req, res, run, req.get("last-event-id") ?? undefined, modes, query.cancel_on_disconnect === true);
   });
 

@@ -1,6 +1,8 @@
 import { Router } from "express";
 import {
+  CheckpointParams,
   HistoryBody,
+  HistoryQuery,
   StateAtCheckpointBody,
   StateUpdateBody,
   ThreadCountBody,
@@ -69,8 +71,8 @@ export function threadsRoutes(threads: ThreadsService): Router {
   });
 
   router.get("/threads/:threadId/state/:checkpointId", async (req, res) => {
-    const { threadId } = parse(ThreadParams, req.params);
-    res.json(await threads.getState(tenantOf(res), threadId, { checkpoint_id: String(req.params.checkpointId) }));
+    const { threadId, checkpointId } = parse(CheckpointParams, req.params);
+    res.json(await threads.getState(tenantOf(res), threadId, { checkpoint_id: checkpointId }));
   });
 
   router.post("/threads/:threadId/history", async (req, res) => {
@@ -80,8 +82,8 @@ export function threadsRoutes(threads: ThreadsService): Router {
 
   router.get("/threads/:threadId/history", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);
-    const query = { limit: req.query.limit ? Number(req.query.limit) : undefined, before: req.query.before };
-    res.json(await threads.history(tenantOf(res), threadId, parse(HistoryBody, query)));
+    const { limit, before } = parse(HistoryQuery, req.query);
+    res.json(await threads.history(tenantOf(res), threadId, { limit, before }));
   });
 
   return router;

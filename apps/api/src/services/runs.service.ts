@@ -4,6 +4,7 @@ import {
   AppError,
   ConflictError,
   NotFoundError,
+  ValidationError,
   isTerminalRunStatus,
   newRunId,
   newThreadId,
@@ -14,7 +15,7 @@ import {
 } from "@runline/core";
 import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
 import type { GraphRegistry, RunDispatcher } from "@runline/engine";
-import { subscribeRun, type JournalEntry, type JournalHub } from "@runline/journal";
+import { compareStreamIds, journalKeys, normaliseLastEventId, subscribeRun, type JournalEntry, type JournalHub } from "@runline/journal";
 import type Redis from "ioredis";
 import type { CancelService } from "./cancel.service";
 
@@ -57,7 +58,7 @@ export class RunsService {
     const graph = registry.resolveAssistant(body.assistant_id);
     const kwargs = { ...toKwargs(body), ...(options.temporary ? { temporary: true } : {}) };
     const strategy = body.multitask_strategy ?? "enqueue";
-    if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint);
+    if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint, body.if_not_exists === "create");
     const stamp = { graph_id: graph.graphId, assistant_id: graph.assistantId };
     const { run, toCancel, dispatch } = await withTransaction(this.deps.pool, async (tx) => {
       let thread = await threads.lockForNewRun(tx, tenantId, threadId, stamp);
@@ -150,8 +151,36 @@ export class RunsService {
     await this.deps.runs.deleteFinished(tenantId, threadId, runId);
   }
 
-  private async assertCheckpointExists(tenantId: string, threadId: string, checkpoint: { checkpoint_id: string; checkpoint_ns?: string }) {
-    if (!(await this.deps.threads.get(tenantId, threadId))) return; // the transaction below answers 404 (or creates the thread)
+  /**
+   * Where a stream resumes: the client's `Last-Event-ID` as a full stream id (undefined = from the start).
+   * Refused with 400 before any SSE header goes out when it is malformed, beyond what Redis ids can hold
+   * (2^64-1 per part, which XRANGE would reject mid-stream), or after the run's last journal entry (an id the
+   * server never sent, which would wait forever).
+   */
+  async resumePoint(run: RunRecord, lastEventId: string | undefined): Promise<string | undefined> {
+    const after = normaliseLastEventId(lastEventId);
+    if (!after) return undefined;
+    const shown = JSON.stringify(lastEventId!.slice(0, 64));
+    if (after.split("-").some((part) => compareDigitStrings(part, MAX_STREAM_ID_PART) > 0)) {
+      throw new ValidationError(`Last-Event-ID ${shown} is out of range`, { lastEventId: lastEventId!.slice(0, 64) }, 400);
+    }
+    const newest = (await this.deps.redis.xrevrange(journalKeys(this.deps.redisPrefix).events(run.run_id), "+", "-", "COUNT", 1))[0]?.[0];
+    // No journal of a finished run: past its retention, and the subscription just ends. No journal of a run in
+    // flight: it has sent nothing yet (the run row was read first, so anything it sent would show), so no id
+    // can be one the client saw.
+    const beyond = newest ? compareStreamIds(after, newest) > 0 : !isTerminalRunStatus(run.status);
+    if (beyond) {
+      throw new ValidationError(`Last-Event-ID ${shown} is after the run's last event`, { lastEventId: lastEventId!.slice(0, 64) }, 400);
+    }
+    return after;
+  }
+
+  private async assertCheckpointExists(tenantId: string, threadId: string, checkpoint: { checkpoint_id: string; checkpoint_ns?: string }, createsThread: boolean) {
+    if (!(await this.deps.threads.get(tenantId, threadId))) {
+      // A thread about to be created has no checkpoints; otherwise the transaction answers THREAD_NOT_FOUND.
+      if (createsThread) throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpoint.checkpoint_id} not found in thread ${threadId}`);
+      return;
+    }
     const tuple = await this.deps.checkpointer.getTuple({
       configurable: { thread_id: threadId, checkpoint_ns: checkpoint.checkpoint_ns ?? "", checkpoint_id: checkpoint.checkpoint_id },
     });
@@ -169,12 +198,28 @@ function rejectUnsupported(body: RunCreateBody): void {
   }
 }
 
+/** The largest value of either part of a Redis stream id (an unsigned 64-bit integer). */
+const MAX_STREAM_ID_PART = "18446744073709551615";
+
+function compareDigitStrings(a: string, b: string): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The run's fork point, wherever the client put it: `checkpoint`, `checkpoint_id`, or (what `@langchain/react`
+ * v1's `forkFrom` sends) `config.configurable.checkpoint_id`. One place, so every form is checked to exist.
+ */
+function forkPointOf(body: RunCreateBody): RunKwargs["checkpoint"] {
+  if (body.checkpoint?.checkpoint_id) return { checkpoint_id: body.checkpoint.checkpoint_id, checkpoint_ns: body.checkpoint.checkpoint_ns ?? "" };
+  if (body.checkpoint_id) return { checkpoint_id: body.checkpoint_id, checkpoint_ns: "" };
+  const configurable = body.config?.configurable;
+  if (configurable?.checkpoint_id) return { checkpoint_id: configurable.checkpoint_id, checkpoint_ns: configurable.checkpoint_ns ?? "" };
+  return null;
+}
+
 function toKwargs(body: RunCreateBody): RunKwargs {
-  const checkpoint = body.checkpoint?.checkpoint_id
-    ? { checkpoint_id: body.checkpoint.checkpoint_id, checkpoint_ns: body.checkpoint.checkpoint_ns ?? "" }
-    : body.checkpoint_id
-      ? { checkpoint_id: body.checkpoint_id, checkpoint_ns: "" }
-      : null;
+  const checkpoint = forkPointOf(body);
   return {
     input: body.input ?? null,
     command: body.command ?? null,
