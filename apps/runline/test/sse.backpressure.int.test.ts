@@ -56,8 +56,10 @@ describe("SSE to clients that do not read", () => {
     // Every client is served what its socket takes, then dropped as too slow: the server closes the stream.
     await waitFor(async () => (await openStreams()) === 0, { what: "the stalled streams dropped", timeoutMs: 20_000 });
     const grownMb = (process.memoryUsage().rss - before) / 2 ** 20;
-    // Buffering the journal for each would cost 20 × ~60 MB.
-    expect(grownMb).toBeLessThan(100);
+    // Buffering the journal for each would cost 20 × ~60 MB = 1.2 GB. Measured alone: ~70 MB, mostly the
+    // 500-entry backlog page each client has in flight; RSS is shared with the rest of this jest worker, so the
+    // bound leaves room for that and still fails at a fraction of the old cost.
+    expect(grownMb).toBeLessThan(400);
     for (const c of clients) c.socket.destroy();
   });
 
