@@ -26,8 +26,11 @@ describe("Redis restarts with AOF while runs stream", () => {
     await waitFor(async () => (await rig.ns.pool.query(`SELECT count(*)::int AS n FROM runs WHERE status = 'running'`)).rows[0].n === 6, { what: "6 runs streaming" });
     await rig.redis!.restart({ downMs: 2500 }); // longer than the 1.5 s lock
     for (const run of runs) {
-      await waitFor(async () => terminal(await runStatus(rig, run.threadId, run.runId)), { what: `run ${run.runId} ends`, timeoutMs: 30_000 });
-      const audit = await auditRun(rig.ns, run.threadId, run.runId);
+      // The status commits before the `end` is written: wait for the `end`, which is what subscribers see.
+      const audit = await waitFor(async () => {
+        const seen = await auditRun(rig.ns, run.threadId, run.runId);
+        return seen.ends > 0 ? seen : undefined;
+      }, { what: `run ${run.runId} ends`, timeoutMs: 30_000 });
       expect(audit).toMatchObject({ status: "success", ends: 1, afterEnd: 0, interleaved: 0, checkpointsAfterEnd: 0 });
       const head = (await rig.runline.api.get(`/threads/${run.threadId}/state`)).body;
       expect(lastAiText(head.values)).toBe(audit.lastMessageText);
