@@ -4,7 +4,10 @@ import type { JournalEntry } from "@runline/journal";
 /** The timing of every SSE stream of an API (from config). */
 export interface SseTiming {
   heartbeatMs: number;
-  /** See {@link SseOptions.slowClientMs}. */
+  /**
+   * How long a client may leave its socket full (not reading) before it is dropped, with a last event telling
+   * it to reconnect with its Last-Event-ID (the journal still has everything). @defaultValue 30_000
+   */
   slowClientMs?: number;
 }
 
@@ -14,11 +17,6 @@ export interface SseOptions extends SseTiming {
   headers?: Record<string, string>;
   /** Called when the client goes away before the stream ended. */
   onClientGone?: () => void;
-  /**
-   * How long a client may leave its socket full (not reading) before it is dropped, with a last event telling
-   * it to reconnect with its Last-Event-ID (the journal still has everything). @defaultValue 30_000
-   */
-  slowClientMs?: number;
 }
 
 /** The last event a too-slow client gets before the server closes its stream. */
