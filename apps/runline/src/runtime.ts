@@ -226,7 +226,9 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
 
 function listen(app: Express, port: number, host: string): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
+    // Express 5 calls this callback with the listen error too (a port in use): without the check the start
+    // "succeeded" on a server that never listened, and failed later reading its address.
+    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
     server.once("error", reject);
   });
 }
