@@ -7,7 +7,7 @@
 // latency, and that every stream came back complete and in order.   Run: npx tsx bench/micro/journal-batching.ts
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createJournalWriter } from "@runline/journal";
+import { createJournalWriter, journalKeys } from "@runline/journal";
 import { createTestNamespace } from "@runline/testing";
 import Redis from "ioredis";
 import { median, summarize } from "../lib/stats";
@@ -63,7 +63,7 @@ async function simulate(redis: Redis, prefix: string, label: string) {
 async function verify(redis: Redis, prefix: string, label: string) {
   for (let r = 0; r < RUNS; r++) {
     const runId = `${label}-${r}`;
-    const entries = await redis.xrange(`${prefix}:run:${runId}:events`, "-", "+");
+    const entries = await redis.xrange(journalKeys(prefix).events(runId), "-", "+");
     const seqs = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf("d") + 1]!)[1].seq as number);
     if (seqs.length !== TOKENS || seqs.some((s, i) => s !== i)) throw new Error(`${runId}: stream out of order or incomplete`);
   }

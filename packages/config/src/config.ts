@@ -16,8 +16,8 @@ export const RunlineEnvSchema = z
     DATABASE_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
     /** Postgres schema for Runline's tables and the checkpoints. */
     RUNLINE_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/i).default("runline"),
-    /** BullMQ and journal key prefix in Redis. */
-    RUNLINE_REDIS_PREFIX: z.string().min(1).default("runline"),
+    /** BullMQ and journal key prefix in Redis. No braces: Runline places the Redis Cluster hash tags itself. */
+    RUNLINE_REDIS_PREFIX: z.string().min(1).regex(/^[^{}\s]+$/, "no braces or spaces").default("runline"),
     /** `key1:tenantA,key2:tenantB`. Empty means single-tenant and loopback only. */
     RUNLINE_API_KEYS: z
       .string()

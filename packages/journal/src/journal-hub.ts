@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { decodeLiveMessage, type JournalEntry } from "./entry";
 import { journalKeys } from "./keys";
 
@@ -59,7 +59,12 @@ interface Channel {
 export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubOptions = {}): JournalHub {
   const onError = opts.onError ?? (() => undefined);
   const keys = journalKeys(prefix);
-  const sub = redis.duplicate({ connectionName: opts.connectionName ?? "runline:journal-hub" });
+  const connectionName = opts.connectionName ?? "runline:journal-hub";
+  // A Cluster's duplicate takes (startupNodes, options). Plain SUBSCRIBE on any node of a cluster hears every
+  // node's PUBLISH, so one subscriber connection still serves the whole process.
+  const sub = redis.isCluster
+    ? ((redis as unknown as Cluster).duplicate(undefined, { redisOptions: { connectionName } }) as unknown as Redis)
+    : redis.duplicate({ connectionName });
   const channels = new Map<string, Channel>();
   let closed = false;
   let connectedBefore = false;

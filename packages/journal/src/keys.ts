@@ -13,12 +13,14 @@ export interface JournalKeys {
 
 /**
  * The only place that builds journal key names, so a test namespace (`prefix`) covers every key the journal
- * touches and cleanup by `prefix:*` finds them all.
+ * touches and cleanup by `prefix:*` finds them all. The run id is a Redis Cluster hash tag (`{…}`): a run's
+ * stream, fence and channel share one slot, as the append script (stream + fence in one call) needs, while
+ * different runs spread over every shard.
  */
 export function journalKeys(prefix: string): JournalKeys {
   return {
-    events: (runId) => `${prefix}:run:${runId}:events`,
-    live: (runId) => `${prefix}:run:${runId}:live`,
-    fence: (runId) => `${prefix}:run:${runId}:fence`,
+    events: (runId) => `${prefix}:run:{${runId}}:events`,
+    live: (runId) => `${prefix}:run:{${runId}}:live`,
+    fence: (runId) => `${prefix}:run:{${runId}}:fence`,
   };
 }

@@ -6,6 +6,15 @@ import { z } from "zod";
 export const RUN_QUEUE_NAME = "runs";
 export const RUN_JOB_NAME = "run.execute";
 
+/**
+ * BullMQ's key prefix for Runline's `prefix`. BullMQ's scripts touch many keys of one queue at once, so in a Redis
+ * Cluster they must share a slot: the `{q}` hash tag puts every queue key in one, and keeps them under
+ * `prefix:*` for cleanup. Journal keys carry their run id as the tag instead, so they spread over the shards.
+ */
+export function queuePrefix(prefix: string): string {
+  return `${prefix}:{q}`;
+}
+
 export const RunJobPayload = z.object({ runId: z.string().min(1), threadId: z.string().min(1) });
 export type RunJobPayload = z.infer<typeof RunJobPayload>;
 export type RunJob = Job<RunJobPayload, unknown, typeof RUN_JOB_NAME>;
@@ -30,7 +39,7 @@ export interface RunQueue {
 export function createRunQueue(connection: Redis, prefix: string): RunQueue {
   const queue = new Queue<RunJobPayload, unknown, typeof RUN_JOB_NAME>(RUN_QUEUE_NAME, {
     connection,
-    prefix,
+    prefix: queuePrefix(prefix),
     defaultJobOptions: {
       // A failed story is not retried from scratch: a cancelled or crashed run is finished by Runline itself.
       attempts: 1,
@@ -83,7 +92,7 @@ export function createRunWorker(
   if (processor.length < 3) throw new Error("run processor must declare (job, token, signal) to receive the abort signal");
   return new Worker(RUN_QUEUE_NAME, processor, {
     connection,
-    prefix,
+    prefix: queuePrefix(prefix),
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs,
     stalledInterval: options.stalledIntervalMs,

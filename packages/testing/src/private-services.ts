@@ -3,3 +3,4 @@
 export { freePort } from "./services/ports";
 export { startPrivateRedis, type PrivateRedis } from "./services/redis";
 export { startPrivatePostgres, type PrivatePostgres } from "./services/postgres";
+export { startPrivateRedisCluster, type PrivateRedisCluster } from "./services/redis-cluster";

@@ -34,12 +34,12 @@ export interface PrivateRedis {
 const START_ATTEMPTS = 3;
 
 /** Starts a private redis-server on a free 127.0.0.1 port and resolves once it answers. */
-export async function startPrivateRedis(opts: { appendOnly?: boolean } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(opts: { appendOnly?: boolean; extraArgs?: string[] } = {}): Promise<PrivateRedis> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runline-redis-"));
     trackDir(dir);
-    const server = redisServer(port, dir, opts.appendOnly ?? false);
+    const server = redisServer(port, dir, opts.appendOnly ?? false, opts.extraArgs ?? []);
     try {
       await server.start();
       return handle(port, dir, server);
@@ -52,9 +52,9 @@ export async function startPrivateRedis(opts: { appendOnly?: boolean } = {}): Pr
   }
 }
 
-function redisServer(port: number, dir: string, appendOnly: boolean): ManagedServer {
+function redisServer(port: number, dir: string, appendOnly: boolean, extraArgs: string[]): ManagedServer {
   const persistence = appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence, "--daemonize", "no", "--logfile", ""];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence, "--daemonize", "no", "--logfile", "", ...extraArgs];
   return new ManagedServer({
     name: "redis",
     logPath: path.join(dir, "redis.log"),
