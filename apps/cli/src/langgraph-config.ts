@@ -35,6 +35,8 @@ export interface ProjectConfig {
   configPath: string;
   projectDir: string;
   graphIds: string[];
+  /** The module of the first graph: its format (ESM or CommonJS) decides how the peers are loaded. */
+  firstGraphFile: string;
   /** `env` as a file (absolute path) or inline values. */
   env: { file: string } | { values: Record<string, string> } | null;
   /** `http.cors.allow_origins`, null when not set. */
@@ -51,6 +53,13 @@ export function locateConfig(configArg: string, cwd = process.cwd()): string {
   const file = existsSync(target) && statSync(target).isDirectory() ? path.join(target, "langgraph.json") : target;
   if (!existsSync(file)) throw new Error(`no ${path.basename(file)} at ${file} (run in the project folder, or pass --config path/to/langgraph.json)`);
   return file;
+}
+
+/** The file part of `./src/agent.ts:graph` (either form); the full check is the registry's, at start. */
+function graphFile(spec: z.infer<typeof GraphSpec>): string {
+  const value = typeof spec === "string" ? spec : spec.path;
+  const colon = value.lastIndexOf(":");
+  return colon > 1 ? value.slice(0, colon) : value;
 }
 
 export function readProjectConfig(configPath: string): ProjectConfig {
@@ -93,6 +102,7 @@ export function readProjectConfig(configPath: string): ProjectConfig {
     configPath,
     projectDir,
     graphIds: Object.keys(config.graphs),
+    firstGraphFile: path.resolve(projectDir, graphFile(Object.values(config.graphs)[0])),
     env,
     corsOrigins: cors?.allow_origins ?? null,
     localDependencies,

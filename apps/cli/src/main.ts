@@ -46,8 +46,7 @@ export async function main(argv: string[], context: CliContext): Promise<number>
     }
     // Graph modules read their settings (API keys, base URLs) from process.env, as under `langgraph dev`.
     Object.assign(process.env, env);
-    const runlineRoot = context.source ? path.resolve(context.packageRoot, "..", "..") : context.packageRoot;
-    const peers = usePeersOf(project.projectDir, runlineRoot, path.join(context.packageRoot, "bin", "peer-hook.mjs"));
+    const peers = usePeersOf(project.projectDir, project.firstGraphFile, path.join(context.packageRoot, "bin", "peer-hook.mjs"));
     say(`LangChain peers from the project: ${Object.values(peers).filter(Boolean).map((p) => `${p.name}@${p.version} (${p.dir})`).join(", ")}`);
     // Only now: this import is what loads @langchain/* (through Runline) for the first time.
     const { serve } = await import("./serve.js");

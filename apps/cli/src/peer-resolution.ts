@@ -49,11 +49,28 @@ export function findProjectPeers(projectDir: string): Record<Peer, PeerCopy | nu
 }
 
 /**
- * Routes every import of the peers made outside the project's own node_modules (Runline's code and its
- * dependencies) to the project's copies: an ESM hook for `import`, and a wrapper around CommonJS resolution for
- * `require` (Node 20's hooks do not see `require`). Call before anything imports @langchain/*.
+ * Whether the project's graph modules load as CommonJS (tsx follows Node: `.cts`/`.cjs`, or `.ts`/`.js` under a
+ * package.json without `"type": "module"`). The peers must then be loaded from their CommonJS builds by Runline
+ * too, or the process holds the ESM and the CommonJS instance of the same package.
  */
-export function usePeersOf(projectDir: string, runlineRoot: string, hookFile: string): Record<Peer, PeerCopy> {
+export function graphsAreCommonJs(graphFile: string): boolean {
+  const ext = path.extname(graphFile);
+  if (ext === ".cts" || ext === ".cjs") return true;
+  if (ext === ".mts" || ext === ".mjs") return false;
+  for (let dir = path.dirname(graphFile); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, "utf8")).type !== "module";
+  }
+  return true;
+}
+
+/**
+ * Routes every import of the peers made by Runline and its dependencies (anything but the peer packages
+ * themselves) to the project's copies: an ESM hook for `import`, and a wrapper around CommonJS resolution for
+ * `require` (Node 20's hooks do not see `require`). Call before anything imports @langchain/*.
+ * Not covered: a source checkout of Runline (CommonJS) with an ESM project; Node 20 cannot `require` an ESM build.
+ */
+export function usePeersOf(projectDir: string, graphFile: string, hookFile: string): Record<Peer, PeerCopy> {
   const peers = findProjectPeers(projectDir);
   for (const name of ["core", "langgraph"] as const) {
     if (!peers[name]) {
@@ -63,18 +80,18 @@ export function usePeersOf(projectDir: string, runlineRoot: string, hookFile: st
       );
     }
   }
-  const projectNodeModules = path.join(realpathSync(projectDir), "node_modules") + path.sep;
-  const root = realpathSync(runlineRoot) + path.sep;
+  const found = PEERS.filter((p) => peers[p]);
+  const peerDirs = found.map((p) => peers[p]!.dir + path.sep);
   // Resolving a peer "as if from" a file inside the directory that should see it.
   const parents = Object.fromEntries(
-    PEERS.filter((p) => peers[p]).map((p) => [p, path.join(p === "langgraph-checkpoint" ? peers.langgraph!.dir : projectDir, "package.json")]),
+    found.map((p) => [p, path.join(p === "langgraph-checkpoint" ? peers.langgraph!.dir : projectDir, "package.json")]),
   ) as Partial<Record<Peer, string>>;
 
   register(pathToFileURL(hookFile), {
     data: {
-      projectNodeModules: pathToFileURL(projectNodeModules).href,
-      runlineRoot: pathToFileURL(root).href,
+      peerDirs: peerDirs.map((dir) => pathToFileURL(dir).href),
       parents: Object.fromEntries(Object.entries(parents).map(([p, file]) => [p, pathToFileURL(file!).href])),
+      commonjs: graphsAreCommonJs(graphFile),
     },
   });
 
@@ -93,9 +110,8 @@ export function usePeersOf(projectDir: string, runlineRoot: string, hookFile: st
   internals._resolveFilename = function (request, parent, isMain, options) {
     const match = PEER.exec(request);
     const from = (parent as { filename?: string } | undefined)?.filename;
-    if (match && parents[match[1] as Peer] && (!from || from.startsWith(root) || !from.startsWith(projectNodeModules))) {
-      return original.call(this, request, parentFor(parents[match[1] as Peer]!), isMain, options);
-    }
+    const target = match && parents[match[1] as Peer];
+    if (target && !(from && peerDirs.some((dir) => from.startsWith(dir)))) return original.call(this, request, parentFor(target), isMain, options);
     return original.call(this, request, parent, isMain, options);
   };
   return peers as Record<Peer, PeerCopy>;
