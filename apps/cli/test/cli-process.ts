@@ -38,9 +38,17 @@ export function runCli(args: string[], options: { cwd: string; env: Record<strin
 }
 
 /** Waits for the "serving … at URL" line, failing with the output when the process exits first or the deadline passes. */
-export async function servingUrl(cli: CliProcess, timeoutMs = 60_000): Promise<string> {
+export function servingUrl(cli: CliProcess, timeoutMs = 60_000): Promise<string> {
+  return waitForOutput(cli, /serving .* at (http:\/\/\S+)/, timeoutMs);
+}
+
+/** Waits until the output matches `pattern`; resolves with its first group (or the whole match). */
+export async function waitForOutput(cli: CliProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  const found = () => /serving .* at (http:\/\/\S+)/.exec(cli.output())?.[1];
+  const found = () => {
+    const match = pattern.exec(cli.output());
+    return match ? (match[1] ?? match[0]) : undefined;
+  };
   return new Promise<string>((resolve, reject) => {
     const check = () => {
       const url = found();
