@@ -14,4 +14,4 @@ const source = existsSync(fileURLToPath(sourceEntry));
 const entry = await import(source ? sourceEntry.href : new URL("../dist/cli.mjs", import.meta.url).href);
 // The TypeScript source loads as CommonJS, whose exports arrive under `default`.
 const main = entry.main ?? entry.default.main;
-process.exitCode = await main(process.argv.slice(2), { packageRoot, source });
+process.exitCode = await main(process.argv.slice(2), { packageRoot });

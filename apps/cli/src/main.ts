@@ -9,8 +9,6 @@ import { rerunWithServices, SERVICES_READY, withServicesScript } from "./service
 export interface CliContext {
   /** Directory of the installed package (or apps/cli in a checkout). */
   packageRoot: string;
-  /** Running from TypeScript sources (a checkout) rather than the bundle in dist/. */
-  source: boolean;
 }
 
 const say = (line: string) => process.stderr.write(`runline: ${line}\n`);
