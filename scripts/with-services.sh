@@ -9,6 +9,9 @@
 #      first if we are root on Debian/Ubuntu. Private servers are stopped again when CMD ends.
 # Anything else fails with exit 1 and a message naming the fixes.
 #
+# RUNLINE_SERVICES_DIR moves the private servers' data (default: .runline/services in the repo); `runline dev/up`
+# sets it to the user's project, since this script then lives inside an installed package.
+#
 # Testing only: RUNLINE_REDIS_PORT_PROBE / RUNLINE_PG_PORT_PROBE replace the probed default port (6379 / 5432),
 # so the private-server paths can be exercised on a machine that already runs both services.
 #
@@ -16,7 +19,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SERVICES_DIR="$ROOT/.runline/services"
+SERVICES_DIR="${RUNLINE_SERVICES_DIR:-$ROOT/.runline/services}"
 REDIS_PROBE_PORT="${RUNLINE_REDIS_PORT_PROBE:-6379}"
 PG_PROBE_PORT="${RUNLINE_PG_PORT_PROBE:-5432}"
 

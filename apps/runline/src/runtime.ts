@@ -66,6 +66,11 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     onRetry,
   });
   const registry = new GraphRegistry(readGraphsConfig(config.graphsConfigPath), checkpointer);
+  // Before anything listens or fetches jobs: a graph that cannot load fails the start, naming its file and export.
+  await registry.loadAll().catch(async (err) => {
+    await pool.end();
+    throw err;
+  });
   const redis = createRedis(config.redisUrl);
   const queue = createRunQueue(redis, config.redisPrefix);
   metrics.setQueueCounts(queueJobCounts(queue.queue, redis));

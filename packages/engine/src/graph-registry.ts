@@ -1,8 +1,12 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
+import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
-import { NotFoundError, assistantIdForGraph, isUuid } from "@runline/core";
+import { NotFoundError, isUuid } from "@runline/core";
+import { GraphLoadError } from "./graph-load-error";
+import type { GraphEntry } from "./graph-spec";
+
+export { readGraphsConfig, parseGraphSpec, type GraphEntry } from "./graph-spec";
+export { GraphLoadError } from "./graph-load-error";
 
 /**
  * The slice of a compiled LangGraph graph Runline uses. Graph modules may bring their own copy of
@@ -15,30 +19,6 @@ export interface RunnableGraph {
   updateState(config: Record<string, unknown>, values: unknown, asNode?: string): Promise<any>;
 }
 
-/** A graph the service exposes, with its system assistant. */
-export interface GraphEntry {
-  graphId: string;
-  assistantId: string;
-  modulePath: string;
-  exportName: string;
-}
-
-/** `{"graphs": {"story": "./graphs/story.ts:graph"}}`, the LangGraph CLI convention. */
-export function readGraphsConfig(configPath: string): GraphEntry[] {
-  const absolute = path.resolve(configPath);
-  let parsed: { graphs?: Record<string, string> };
-  try {
-    parsed = JSON.parse(readFileSync(absolute, "utf8"));
-  } catch (err) {
-    throw new Error(`Cannot read graphs config ${absolute}: ${(err as Error).message}`);
-  }
-  if (!parsed.graphs || typeof parsed.graphs !== "object") throw new Error(`${absolute} has no "graphs" object`);
-  return Object.entries(parsed.graphs).map(([graphId, spec]) => {
-    const [file, exportName = "graph"] = String(spec).split(":");
-    return { graphId, assistantId: assistantIdForGraph(graphId), modulePath: path.resolve(path.dirname(absolute), file), exportName };
-  });
-}
-
 function isCompiled(value: any): boolean {
   return value && typeof value.stream === "function" && typeof value.getState === "function";
 }
@@ -47,10 +27,34 @@ function isBuilder(value: any): boolean {
   return value && typeof value.compile === "function" && typeof value.addNode === "function";
 }
 
-/** Turns whatever the module exported (builder, compiled graph, or a factory of either) into a graph using our saver. */
-async function compileWith(exported: unknown, checkpointer: BaseCheckpointSaver, where: string): Promise<RunnableGraph> {
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return `an object (${Object.keys(value as object).slice(0, 5).join(", ") || "no keys"})`;
+  return `a ${typeof value}`;
+}
+
+const NOT_A_GRAPH = "not a compiled graph, a StateGraph, or a function returning one";
+
+/**
+ * Turns whatever the module exported (builder, compiled graph, `createAgent`'s wrapper, or a factory of any of
+ * them) into a graph using our saver. A factory is called once, with an empty `configurable`: Runline compiles
+ * each graph once per process, so per-run factories (LangGraph's `(config) => graph`) see no run config.
+ */
+async function compileWith(exported: unknown, checkpointer: BaseCheckpointSaver, entry: GraphEntry): Promise<RunnableGraph> {
   let value: any = exported;
-  if (typeof value === "function" && !isBuilder(value) && !isCompiled(value)) value = await value();
+  if (typeof value === "function" && !isBuilder(value) && !isCompiled(value)) {
+    try {
+      value = await value({ configurable: {} });
+    } catch (err) {
+      throw new GraphLoadError(entry, `export "${entry.exportName}" is a function that threw: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+    if (!isBuilder(value) && !isCompiled(value)) {
+      throw new GraphLoadError(entry, `export "${entry.exportName}" is a function, but it returned ${describe(value)}, ${NOT_A_GRAPH}`);
+    }
+  }
+  // langchain's createAgent returns a wrapper whose `.graph` is the compiled graph.
+  if (!isCompiled(value) && !isBuilder(value) && isCompiled(value?.graph)) value = value.graph;
   if (isBuilder(value)) return value.compile({ checkpointer });
   if (isCompiled(value)) {
     // Recompile from the builder so several savers (one per process or test) never share one graph object.
@@ -65,7 +69,25 @@ async function compileWith(exported: unknown, checkpointer: BaseCheckpointSaver,
     value.checkpointer = checkpointer;
     return value;
   }
-  throw new Error(`${where} is not a LangGraph graph (expected a StateGraph, a compiled graph, or a function returning one)`);
+  throw new GraphLoadError(entry, `export "${entry.exportName}" is ${describe(value)}, ${NOT_A_GRAPH}`);
+}
+
+/** Imports the entry's module and picks its export, failing with the file and export named. */
+async function importExport(entry: GraphEntry): Promise<unknown> {
+  if (!existsSync(entry.modulePath)) throw new GraphLoadError(entry, `file ${entry.modulePath} does not exist`);
+  let mod: Record<string, any>;
+  try {
+    mod = await import(pathToFileURL(entry.modulePath).href);
+  } catch (err) {
+    throw new GraphLoadError(entry, `importing ${entry.modulePath} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+  // A CommonJS module (or one compiled to it) arrives with its exports under `default`.
+  const value = entry.exportName in mod ? mod[entry.exportName] : mod.default?.[entry.exportName];
+  if (value === undefined) {
+    const names = [...new Set([...Object.keys(mod), ...Object.keys(mod.default ?? {})])].filter((n) => n !== "__esModule");
+    throw new GraphLoadError(entry, `${entry.modulePath} has no export "${entry.exportName}" (it exports: ${names.join(", ") || "nothing"})`);
+  }
+  return value;
 }
 
 /** Loads graph modules lazily and compiles each once with Runline's checkpointer. */
@@ -97,12 +119,18 @@ export class GraphRegistry {
     if (!entry) throw new NotFoundError("ASSISTANT_NOT_FOUND", `Graph "${graphId}" not found`);
     let graph = this.compiled.get(graphId);
     if (!graph) {
-      graph = import(pathToFileURL(entry.modulePath).href).then((mod) =>
-        compileWith(mod[entry.exportName] ?? mod.default?.[entry.exportName], this.checkpointer, `${entry.modulePath}:${entry.exportName}`),
-      );
+      graph = importExport(entry).then((exported) => compileWith(exported, this.checkpointer, entry));
       graph.catch(() => this.compiled.delete(graphId));
       this.compiled.set(graphId, graph);
     }
     return graph;
+  }
+
+  /**
+   * Imports and compiles every graph now, so a wrong path, a missing export or an export that is not a graph
+   * fails the start (with the file and export named) instead of the first run.
+   */
+  async loadAll(): Promise<void> {
+    for (const entry of this.byId.values()) await this.get(entry.graphId);
   }
 }
