@@ -46,6 +46,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX runs_in_flight ON runs (updated_at) WHERE status IN ('pending', 'running');`,
   // Attempts that ended by handing the run on (a worker draining on deploy): they do not count as lost.
   `ALTER TABLE runs ADD COLUMN handoffs integer NOT NULL DEFAULT 0;`,
+  // The per-tenant active-run quota counts these on every run creation (issue #9).
+  `CREATE INDEX runs_active_tenant ON runs (tenant_id) WHERE status IN ('pending', 'running');`,
 ];
 
 /** Creates the schema and applies pending migrations; safe to call from several processes at once. */
