@@ -16,6 +16,7 @@ import type { CancelService } from "./services/cancel.service";
 import type { RunsService } from "./services/runs.service";
 import type { ThreadsService } from "./services/threads.service";
 import type { GraphRegistry } from "@runline/engine";
+import { UNLIMITED_STREAMS, type StreamQuota } from "./quotas/stream-slots";
 
 /** What the ops routes need; shared by the full API and a worker's ops-only app. */
 export interface OpsDeps {
@@ -45,6 +46,8 @@ export interface ApiDeps extends OpsDeps {
   bodyLimit: string;
   /** Origins allowed to call the API from a browser (`*` = any); empty = no CORS headers. */
   corsOrigins?: readonly string[];
+  /** Open-stream limits per tenant and in all (`StreamSlots`). @defaultValue no limit */
+  streamQuota?: StreamQuota;
   /** What the run dashboard (`/admin/dashboard`, `/admin/api/…`, behind the admin key) reads; absent = no dashboard. */
   dashboard?: OpsServiceDeps;
 }
@@ -97,8 +100,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(authenticate(deps.apiKeys));
   app.use(assistantsRoutes(deps.registry));
   app.use(threadsRoutes(deps.threads));
-  app.use(runsRoutes(deps.runs, deps.cancels, deps.threads, { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs }));
-  app.use(protocolRoutes(deps.runs, deps.threads, { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs }));
+  const sse = { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs };
+  const streamQuota = deps.streamQuota ?? UNLIMITED_STREAMS;
+  app.use(runsRoutes(deps.runs, deps.cancels, deps.threads, sse, streamQuota));
+  app.use(protocolRoutes(deps.runs, deps.threads, sse, streamQuota));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

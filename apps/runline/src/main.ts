@@ -1,6 +1,6 @@
 import { loadConfig } from "@runline/config";
 import { runDemo } from "./demo";
-import type { LogLevel } from "@runline/observability";
+import { errorFields, type LogLevel } from "@runline/observability";
 import { startRunline } from "./runtime";
 
 /** `--role api|worker|all` overrides RUNLINE_ROLE; `--demo-only` runs the tour and exits; `--no-demo` skips it. */
@@ -48,7 +48,7 @@ async function main() {
     try {
       await runDemo({ baseUrl: runline.url, apiKey, write: (text) => process.stdout.write(text) });
     } catch (err) {
-      logger.error("Demo failed", { message: (err as Error).message });
+      logger.error("Demo failed", errorFields(err));
       if (args.demoOnly) return stop("demo-failed", 1);
     } finally {
       logger.setLevel(config.logLevel as LogLevel);

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express, RequestHandler } from "express";
-import { CancelService, createApp, createOpsApp, RunsService, ThreadsService } from "@runline/api-app";
+import { CancelService, createApp, createOpsApp, RunAdmission, RunsService, StreamSlots, ThreadsService } from "@runline/api-app";
 import { createCheckpointer } from "@runline/checkpoint";
 import type { RunlineConfig } from "@runline/config";
 import { createPool, migrate, RunsRepo, ThreadsRepo } from "@runline/db";
@@ -127,6 +127,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
         chatModels: createChatModelFactory(config.model),
         control,
         runTimeoutMs: config.runTimeoutMs,
+        runMaxOutputBytes: config.runMaxOutputBytes,
         maxAttempts: config.maxAttempts,
         lockDurationMs: config.lockDurationMs,
         telemetry: createRunTelemetry(metrics, workerLogger),
@@ -177,7 +178,20 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
       ...ops,
       logger: logger.child({ component: "api" }),
       threads: threadsService,
-      runs: new RunsService({ pool, threads, runs, registry, dispatcher, checkpointer, redis, hub, redisPrefix: config.redisPrefix, cancels }),
+      runs: new RunsService({
+        pool,
+        threads,
+        runs,
+        registry,
+        dispatcher,
+        checkpointer,
+        redis,
+        hub,
+        redisPrefix: config.redisPrefix,
+        cancels,
+        admission: new RunAdmission(redis, config.redisPrefix, runs, config.quotas),
+      }),
+      streamQuota: new StreamSlots(redis, config.redisPrefix, { tenantStreams: config.quotas.tenantStreams, streams: config.quotas.streams }),
       cancels,
       registry,
       apiKeys: config.apiKeys,

@@ -21,6 +21,16 @@ describe("loadConfig", () => {
     expect(config.model).toMatchObject({ provider: "openai", openai: { baseURL: "http://127.0.0.1:8000/v1" } });
   });
 
+  it("bounds every run and tenant by default (issue #9): time, output, active runs, streams, creation rate", () => {
+    const config = loadConfig({});
+    expect(config.runTimeoutMs).toBe(600_000);
+    expect(config.runMaxOutputBytes).toBe(16 * 1024 * 1024);
+    expect(config.quotas).toEqual({ tenantActiveRuns: 100, activeRuns: 10_000, tenantStreams: 200, streams: 10_000, tenantRunsPerMinute: 600 });
+    // 0 still switches the run limits off; a quota cannot be switched off (it must be a positive number).
+    expect(loadConfig({ RUNLINE_RUN_TIMEOUT_MS: "0", RUNLINE_RUN_MAX_OUTPUT_BYTES: "0" })).toMatchObject({ runTimeoutMs: 0, runMaxOutputBytes: 0 });
+    expect(() => loadConfig({ RUNLINE_TENANT_MAX_STREAMS: "0" })).toThrow(/RUNLINE_TENANT_MAX_STREAMS/);
+  });
+
   it("names every bad variable", () => {
     expect(() => loadConfig({ PORT: "x", RUNLINE_API_KEYS: "nocolon" })).toThrow(/PORT[\s\S]*RUNLINE_API_KEYS/);
   });

@@ -36,8 +36,20 @@ export const RunlineEnvSchema = z
     RUNLINE_BODY_LIMIT: z.string().default("1mb"),
     /** Browser origins allowed to call the API (comma-separated, or `*`); empty = same-origin only. */
     RUNLINE_CORS_ORIGINS: z.string().default(""),
-    /** Longest a run may take before it ends as `timeout` (0 = no limit). */
-    RUNLINE_RUN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(0),
+    /** Longest a run may take before it ends as `timeout`, partial kept (0 = no limit). */
+    RUNLINE_RUN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(600_000),
+    /** Most bytes of events one run may write to its journal before it ends `error`, partial kept (0 = no limit). */
+    RUNLINE_RUN_MAX_OUTPUT_BYTES: z.coerce.number().int().nonnegative().default(16 * 1024 * 1024),
+    /** Runs (pending + running) one tenant may have at once; past it, creating a run is 429 `TOO_MANY_RUNS`. */
+    RUNLINE_TENANT_MAX_ACTIVE_RUNS: PositiveInt(100),
+    /** Runs (pending + running) of all tenants together. */
+    RUNLINE_MAX_ACTIVE_RUNS: PositiveInt(10_000),
+    /** Open SSE streams one tenant may hold across every API process; past it, 429 `TOO_MANY_STREAMS`. */
+    RUNLINE_TENANT_MAX_STREAMS: PositiveInt(200),
+    /** Open SSE streams of all tenants together, across every API process. */
+    RUNLINE_MAX_STREAMS: PositiveInt(10_000),
+    /** Runs one tenant may create per minute (counted in Redis, so across API processes); past it, 429 `RATE_LIMITED`. */
+    RUNLINE_TENANT_RUNS_PER_MINUTE: PositiveInt(600),
     RUNLINE_LOCK_DURATION_MS: PositiveInt(30_000),
     RUNLINE_STALLED_INTERVAL_MS: PositiveInt(30_000),
     /** Attempts a run gets when the workers running it keep dying; past them it ends `error`, partial kept. */
@@ -115,6 +127,10 @@ export interface RunlineConfig {
   bodyLimit: string;
   corsOrigins: readonly string[];
   runTimeoutMs: number;
+  /** Most bytes of journal events per run (0 = no limit). */
+  runMaxOutputBytes: number;
+  /** Per-tenant and global admission limits (checked after validation: a refused request never counts). */
+  quotas: { tenantActiveRuns: number; activeRuns: number; tenantStreams: number; streams: number; tenantRunsPerMinute: number };
   lockDurationMs: number;
   stalledIntervalMs: number;
   maxAttempts: number;
@@ -177,6 +193,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     bodyLimit: env.RUNLINE_BODY_LIMIT,
     corsOrigins: env.RUNLINE_CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
     runTimeoutMs: env.RUNLINE_RUN_TIMEOUT_MS,
+    runMaxOutputBytes: env.RUNLINE_RUN_MAX_OUTPUT_BYTES,
+    quotas: {
+      tenantActiveRuns: env.RUNLINE_TENANT_MAX_ACTIVE_RUNS,
+      activeRuns: env.RUNLINE_MAX_ACTIVE_RUNS,
+      tenantStreams: env.RUNLINE_TENANT_MAX_STREAMS,
+      streams: env.RUNLINE_MAX_STREAMS,
+      tenantRunsPerMinute: env.RUNLINE_TENANT_RUNS_PER_MINUTE,
+    },
     lockDurationMs: env.RUNLINE_LOCK_DURATION_MS,
     stalledIntervalMs: env.RUNLINE_STALLED_INTERVAL_MS,
     maxAttempts: env.RUNLINE_MAX_ATTEMPTS,

@@ -17,6 +17,9 @@ export type ErrorCode =
   | "ADMIN_KEY_INVALID"
   | "DASHBOARD_HEADER_REQUIRED"
   | "DEPENDENCY_UNAVAILABLE"
+  | "RATE_LIMITED"
+  | "TOO_MANY_RUNS"
+  | "TOO_MANY_STREAMS"
   | "INTERNAL";
 
 /** Base of every error the service throws on purpose; the HTTP layer maps it to a response in one place. */
@@ -84,5 +87,20 @@ export class DependencyUnavailableError extends AppError {
     super("DEPENDENCY_UNAVAILABLE", message, { status: 503, cause: options.cause });
     this.name = "DependencyUnavailableError";
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
+/**
+ * A tenant (or the whole service) is over a quota: too many run creations in the window, too many runs pending or
+ * running, or too many open streams. Nothing was written; the client may retry after `retryAfterSeconds`.
+ */
+export class QuotaExceededError extends AppError {
+  readonly retryAfterSeconds: number;
+
+  constructor(code: Extract<ErrorCode, "RATE_LIMITED" | "TOO_MANY_RUNS" | "TOO_MANY_STREAMS">, message: string, retryAfterSeconds: number) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(code, message, { status: 429, headers: { "Retry-After": String(seconds) }, details: { retry_after_seconds: seconds } });
+    this.name = "QuotaExceededError";
+    this.retryAfterSeconds = seconds;
   }
 }

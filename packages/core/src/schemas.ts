@@ -217,16 +217,19 @@ export const CancelManyBody = z
 export type CancelManyBody = z.infer<typeof CancelManyBody>;
 
 /** GET /threads/{tid}/runs */
-export const ListRunsQuery = z.object({
-  limit: z.coerce.number().pipe(Limit).default(10),
-  offset: z.coerce.number().pipe(Offset).default(0),
-  status: z.enum(RUN_STATUSES).optional(),
-});
 
 /** Query flags arrive as "1"/"0"/"true"/"false"; `z.coerce.boolean()` would turn "0" into true. */
 export const QueryBool = z
   .enum(["1", "0", "true", "false", "yes", "no"])
   .transform((v) => v === "1" || v === "true" || v === "yes");
+
+export const ListRunsQuery = z.object({
+  limit: z.coerce.number().pipe(Limit).default(10),
+  offset: z.coerce.number().pipe(Offset).default(0),
+  status: z.enum(RUN_STATUSES).optional(),
+  /** A list leaves out each run's `kwargs.input` and `kwargs.command` (they can be large) unless this is set. */
+  include_input: QueryBool.default(false),
+});
 
 /**
  * `stream_mode` of a join: what the SDK sends (the parameter repeated, one mode each), a JSON array string, or

@@ -58,6 +58,8 @@ const MIGRATIONS: string[] = [
      WHERE threads.thread_id = c.thread_id;
    ALTER TABLE runs ALTER COLUMN thread_seq SET NOT NULL;
    CREATE UNIQUE INDEX runs_thread_seq ON runs (thread_id, thread_seq);`,
+  // The per-tenant active-run quota counts these on every run creation (issue #9).
+  `CREATE INDEX runs_active_tenant ON runs (tenant_id) WHERE status IN ('pending', 'running');`,
 ];
 
 /** Creates the schema and applies pending migrations; safe to call from several processes at once. */

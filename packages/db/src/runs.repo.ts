@@ -99,6 +99,20 @@ export class RunsRepo {
     return rows.map(toRun);
   }
 
+  /**
+   * Runs pending or running, the tenant's and everyone's, for the active-run quota. Takes a transaction-scoped
+   * advisory lock per tenant first, so two creations of one tenant cannot both see room for one more run.
+   * (The global count is read without that serialisation: it may overshoot by the tenants creating at once.)
+   */
+  async countActiveForQuota(tx: Queryable, tenantId: string): Promise<{ tenant: number; all: number }> {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`runline-quota:${tenantId}`]);
+    const { rows } = await tx.query(
+      `SELECT count(*) FILTER (WHERE tenant_id = $1)::int AS tenant, count(*)::int AS "all" FROM runs WHERE status IN ('pending', 'running')`,
+      [tenantId],
+    );
+    return { tenant: rows[0].tenant, all: rows[0].all };
+  }
+
   /** The tenant's active runs matching a cancel-many request. */
   async listActiveForTenant(tenantId: string, filter: { threadId?: string; runIds?: string[]; status?: "pending" | "running" | "all" }): Promise<RunRecord[]> {
     const statuses = !filter.status || filter.status === "all" ? ["pending", "running"] : [filter.status];

@@ -8,7 +8,7 @@ export interface PartialMarker {
   run_id: string;
   token_count: number;
   action: CancelAction;
-  reason: "cancel" | "timeout" | "worker_lost";
+  reason: "cancel" | "timeout" | "output_limit" | "worker_lost";
 }
 
 /**

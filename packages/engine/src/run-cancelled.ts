@@ -6,6 +6,8 @@ export type StopCause =
   | "cancel"
   /** The run's time limit. */
   | "timeout"
+  /** The run wrote more to its journal than its output limit allows (a runaway model or graph). */
+  | "output_limit"
   /** This worker is shutting down and its grace period ran out. */
   | "drain"
   /** BullMQ could not renew this worker's lock on the job: another worker may take the run over at any moment. */
@@ -21,9 +23,16 @@ export class RunStoppedError extends Error {
     message = stopMessage(action, stopCause),
   ) {
     super(message);
-    this.name = stopCause === "timeout" ? "RunTimeoutError" : stopCause === "cancel" ? "RunCancelledError" : "RunStoppedError";
+    this.name = STOP_ERROR_NAMES[stopCause] ?? "RunStoppedError";
   }
 }
+
+/** The error name a stop reports (in the run's `error` and its `end` event), for the causes that have their own. */
+const STOP_ERROR_NAMES: Partial<Record<StopCause, string>> = {
+  timeout: "RunTimeoutError",
+  output_limit: "RunOutputLimitError",
+  cancel: "RunCancelledError",
+};
 
 export function isRunStopped(reason: unknown): reason is RunStoppedError {
   return reason instanceof RunStoppedError;
@@ -32,7 +41,7 @@ export function isRunStopped(reason: unknown): reason is RunStoppedError {
 /** What an attempt does once stopped, by cause. */
 export type StopDisposition =
   /** Save the partial output and finish the run with this status. */
-  | { kind: "finish"; status: "interrupted" | "timeout" }
+  | { kind: "finish"; status: "interrupted" | "timeout" | "error" }
   /** Hand the run to another worker at once: the next attempt keeps this one's partial as a branch. */
   | { kind: "handoff" }
   /** Write nothing more: the run is, or will be, someone else's. */
@@ -45,6 +54,9 @@ export function stopDisposition(cause: StopCause): StopDisposition {
       return { kind: "finish", status: "interrupted" };
     case "timeout":
       return { kind: "finish", status: "timeout" };
+    case "output_limit":
+      // A limit the run hit, not a stop someone asked for: it ends `error`, like any failure, partial kept.
+      return { kind: "finish", status: "error" };
     case "drain":
       return { kind: "handoff" };
     case "lock_lost":
@@ -61,6 +73,8 @@ function stopMessage(action: CancelAction, cause: StopCause): string {
       return `run cancelled (${action})`;
     case "timeout":
       return "run exceeded its time limit";
+    case "output_limit":
+      return "run exceeded its output limit";
     case "drain":
       return "worker shutting down: run handed to another worker";
     case "lock_lost":

@@ -15,3 +15,4 @@ export { createHealthChecks, queueJobCounts, watchPool, watchRedis, type HealthC
 export { observeRequests, type ObserveRequestsOptions } from "./http";
 export { createQueueDashboard, type QueueDashboardOptions } from "./queue-dashboard";
 export { adminKeyMatches, readAdminKey } from "./admin-key";
+export { logSafeMessage } from "./log-safe-message";

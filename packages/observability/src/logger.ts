@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger as PinoLogger } from "pino";
+import { logSafeMessage, logSafeStack } from "./log-safe-message";
 
 /**
  * Runline's structured logger: one JSON line per message (pino). Messages are constant strings and data goes in
@@ -141,9 +142,14 @@ export const SILENT_LOGGER: Logger = {
   setLevel: () => undefined,
 };
 
-/** `{ err: { name, message, code, stack } }` for a log line; never the error's other properties (they may hold payloads). */
+/**
+ * `{ err: { name, message, code, stack } }` for a log line; never the error's other properties (they may hold
+ * payloads), and the message (also in the stack's first line) cut where it starts quoting one.
+ */
 export function errorFields(err: unknown): { err: Record<string, unknown> } {
-  if (!(err instanceof Error)) return { err: { message: String(err) } };
+  if (!(err instanceof Error)) return { err: { message: logSafeMessage(err) } };
   const code = (err as { code?: unknown }).code;
-  return { err: { name: err.name, message: err.message, ...(typeof code === "string" || typeof code === "number" ? { code } : {}), stack: err.stack } };
+  return {
+    err: { name: err.name, message: logSafeMessage(err.message), ...(typeof code === "string" || typeof code === "number" ? { code } : {}), stack: logSafeStack(err) },
+  };
 }

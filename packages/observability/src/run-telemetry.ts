@@ -1,3 +1,4 @@
+import { logSafeMessage } from "./log-safe-message";
 import { errorFields, SILENT_LOGGER, type Logger } from "./logger";
 import type { RunlineMetrics } from "./metrics";
 
@@ -90,7 +91,7 @@ export function createRunTelemetry(metrics: RunlineMetrics, logger: Logger): Run
           }
           if (outcome.status === "error") {
             // The graph's own failure (a node threw, the provider refused): the run is recorded as `error`.
-            log.warn("Run finished", { status: outcome.status, tokens, durationMs, ttftMs, error: outcome.error?.error, errorMessage: outcome.error?.message });
+            log.warn("Run finished", { status: outcome.status, tokens, durationMs, ttftMs, error: outcome.error?.error, errorMessage: logSafeMessage(outcome.error?.message) });
           } else {
             log.info("Run finished", { status: outcome.status, tokens, durationMs, ttftMs });
           }

@@ -3,6 +3,7 @@ import { StreamEventsBody, ThreadParams } from "@runline/core";
 import { tenantOf } from "../http/auth";
 import { parse } from "../http/parse";
 import { pipeSse, type SseTiming } from "../http/sse";
+import type { StreamQuota } from "../quotas/stream-slots";
 import { CommandsService } from "../protocol/commands.service";
 import { threadEvents, type ThreadEventsOptions } from "../protocol/thread-events";
 import { V2_METHODS } from "../protocol/v2-event";
@@ -16,7 +17,13 @@ const V2_EVENTS = new Set<string>(V2_METHODS);
  * through the classic RunsService; events are the classic journal, translated (apps/api/src/protocol).
  * WebSocket (`streamProtocol: "v2-websocket"`) is not served: an upgrade request gets the 404 of any unknown route.
  */
-export function protocolRoutes(runs: RunsService, threads: ThreadsService, sse: SseTiming, options: ThreadEventsOptions = {}): Router {
+export function protocolRoutes(
+  runs: RunsService,
+  threads: ThreadsService,
+  sse: SseTiming,
+  streamQuota: StreamQuota,
+  options: ThreadEventsOptions = {},
+): Router {
   const router = Router();
   const commands = new CommandsService(runs, threads);
 
@@ -32,7 +39,14 @@ export function protocolRoutes(runs: RunsService, threads: ThreadsService, sse: 
     // No 404 for a thread that does not exist yet: the 1.x client mints the id and may subscribe before its
     // first run.start creates it. Only the tenant's own runs are streamed, so another tenant's thread (which
     // looks the same as a missing one) stays silent.
-    await pipeSse(req, res, (signal) => threadEvents(runs, tenantOf(res), threadId, body, signal, options), { ...sse, events: V2_EVENTS });
+    // A thread stream counts against the same open-stream limits as a run stream; taken after validation, so
+    // a refused body never holds a slot, and a 429 goes out before the SSE headers.
+    const slot = await streamQuota.acquire(tenantOf(res));
+    try {
+      await pipeSse(req, res, (signal) => threadEvents(runs, tenantOf(res), threadId, body, signal, options), { ...sse, events: V2_EVENTS });
+    } finally {
+      await slot.release();
+    }
   });
 
   return router;

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import { CancelManyBody, CancelManyQuery, CancelQuery, JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, type RunRecord } from "@runline/core";
 import { tenantOf } from "../http/auth";
+import type { StreamQuota, StreamSlot } from "../quotas/stream-slots";
 import { parse } from "../http/parse";
 import { pipeSse, type SseTiming } from "../http/sse";
 import { respondWhenDone } from "../http/wait-response";
@@ -8,13 +9,13 @@ import type { ThreadsService } from "../services/threads.service";
 import type { CancelService } from "../services/cancel.service";
 import { withLegacyMessages } from "../services/legacy-messages";
 import type { RunsService } from "../services/runs.service";
-import { cancelView, runView } from "../services/views";
+import { cancelView, runSummaryView, runView } from "../services/views";
 
 function runPath(run: RunRecord): string {
   return `/threads/${run.thread_id}/runs/${run.run_id}`;
 }
 
-export function runsRoutes(runs: RunsService, cancels: CancelService, threads: ThreadsService, sse: SseTiming): Router {
+export function runsRoutes(runs: RunsService, cancels: CancelService, threads: ThreadsService, sse: SseTiming, streamQuota: StreamQuota): Router {
   const router = Router();
 
   // A client that goes away from a run created with on_disconnect=cancel (what useStream's stop() relies on)
@@ -23,18 +24,43 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
     void cancels.cancelRun(run, { wait: false, action: "interrupt" }).catch((err) => res.locals.logError?.(err));
   };
 
-  const stream = async (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[], cancelOnGone: boolean) => {
+  const stream = async (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[], cancelOnGone: boolean, held?: StreamSlot) => {
     // Validated before the headers go out: a malformed or out-of-range id is a 400, not a 200 with an error event.
-    await runs.resumePoint(run, lastEventId);
+    await runs.resumePoint(run, lastEventId).catch(async (err) => {
+      await held?.release();
+      throw err;
+    });
+    // After validation, so a refused request never holds a slot; a 429 goes out before the SSE headers.
+    const slot = held ?? (await streamQuota.acquire(tenantOf(res)));
     const subscribe = modes.includes("messages")
       ? (signal: AbortSignal) => withLegacyMessages(runs.subscribe(run, undefined, signal), lastEventId)
       : (signal: AbortSignal) => runs.subscribe(run, lastEventId, signal);
-    return pipeSse(req, res, subscribe, {
-      ...sse,
-      events: eventsForStreamModes(modes),
-      headers: { "Content-Location": runPath(run), Location: `${runPath(run)}/stream` },
-      onClientGone: cancelOnGone ? cancelOnDisconnect(run, res) : undefined,
-    });
+    try {
+      await pipeSse(req, res, subscribe, {
+        ...sse,
+        events: eventsForStreamModes(modes),
+        headers: { "Content-Location": runPath(run), Location: `${runPath(run)}/stream` },
+        onClientGone: cancelOnGone ? cancelOnDisconnect(run, res) : undefined,
+      });
+    } finally {
+      await slot.release();
+    }
+  };
+
+  /**
+   * Creates a run and streams it. The stream slot is taken before the run exists, so a tenant at its stream
+   * limit gets a 429 and no run it cannot watch; a create that fails gives the slot back before answering.
+   */
+  const createAndStream = async (req: Request, res: Response, create: () => Promise<RunRecord>) => {
+    const slot = await streamQuota.acquire(tenantOf(res));
+    let run: RunRecord;
+    try {
+      run = await create();
+    } catch (err) {
+      await slot.release();
+      throw err;
+    }
+    await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel", slot);
   };
 
   router.post("/threads/:threadId/runs", async (req, res) => {
@@ -45,8 +71,8 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
 
   router.post("/threads/:threadId/runs/stream", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);
-    const run = await runs.create(tenantOf(res), threadId, parse(RunCreateBody, req.body));
-    await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel");
+    const body = parse(RunCreateBody, req.body);
+    await createAndStream(req, res, () => runs.create(tenantOf(res), threadId, body));
   });
 
   // Stateless runs: each gets a thread of its own, deleted when it ends unless on_completion=keep.
@@ -56,8 +82,8 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
   });
 
   router.post("/runs/stream", async (req, res) => {
-    const run = await runs.createStateless(tenantOf(res), parse(RunCreateBody, req.body));
-    await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel");
+    const body = parse(RunCreateBody, req.body);
+    await createAndStream(req, res, () => runs.createStateless(tenantOf(res), body));
   });
 
   router.post("/runs/wait", async (req, res) => {
@@ -106,8 +132,9 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
 
   router.get("/threads/:threadId/runs", async (req, res) => {
     const { threadId } = parse(ThreadParams, req.params);
-    const list = await runs.list(tenantOf(res), threadId, parse(ListRunsQuery, req.query));
-    res.json(list.map(runView));
+    const query = parse(ListRunsQuery, req.query);
+    const list = await runs.list(tenantOf(res), threadId, query);
+    res.json(list.map(query.include_input ? runView : runSummaryView));
   });
 
   router.get("/threads/:threadId/runs/:runId", async (req, res) => {

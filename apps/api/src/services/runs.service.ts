@@ -17,6 +17,7 @@ import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
 import type { GraphRegistry, RunDispatcher } from "@runline/engine";
 import { announceThreadRun, compareStreamIds, journalKeys, listenThreadRuns, normaliseLastEventId, subscribeRun, type JournalEntry, type JournalHub } from "@runline/journal";
 import type Redis from "ioredis";
+import type { RunAdmission } from "../quotas/run-admission";
 import type { CancelService } from "./cancel.service";
 
 export interface RunsServiceDeps {
@@ -30,6 +31,8 @@ export interface RunsServiceDeps {
   hub: JournalHub;
   redisPrefix: string;
   cancels: CancelService;
+  /** Per-tenant run quotas (active runs, creation rate); absent = no quotas. */
+  admission?: RunAdmission;
 }
 
 /** Run creation policy (multitask strategy, forks), reads, and journal subscriptions. */
@@ -70,6 +73,8 @@ export class RunsService {
       if (active.length && strategy === "reject") {
         throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}; multitask_strategy=reject`);
       }
+      // Quotas last: only a request that would otherwise create the run counts (and a 429 rolls the lock back).
+      await this.deps.admission?.admit(tx, tenantId);
       const created = await runs.insert(
         tx,
         {

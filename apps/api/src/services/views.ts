@@ -22,6 +22,15 @@ export function runView(run: RunRecord) {
   };
 }
 
+/**
+ * A run as a list shows it: without its input and command (a list of 1000 runs must not carry 1000 inputs).
+ * `GET …/runs/{run_id}`, or `include_input=1` on the list, gives the whole run.
+ */
+export function runSummaryView(run: RunRecord) {
+  const { input: _input, command: _command, ...kwargs } = run.kwargs;
+  return { ...runView(run), kwargs };
+}
+
 /** The Thread object the LangGraph SDK reads. */
 export function threadView(thread: ThreadRecord, values?: unknown, interrupts: Record<string, unknown[]> = {}) {
   return {

@@ -65,8 +65,8 @@ export class AttemptGuard {
   }
 
   /** Stops the attempt (the first call wins). */
-  stop(action: CancelAction, cause: StopCause): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new RunStoppedError(action, cause));
+  stop(action: CancelAction, cause: StopCause, message?: string): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new RunStoppedError(action, cause, message));
   }
 
   /** Releases the registration, the timer and the job-signal listener. */

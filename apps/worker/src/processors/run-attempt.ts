@@ -16,6 +16,7 @@ import { CHAT_MODEL_CONTEXT_KEY } from "@runline/graphs";
 import { JournalFencedError, type AttemptJournal } from "@runline/journal";
 import { NOOP_ATTEMPT, type AttemptTelemetry } from "@runline/observability";
 import type { AttemptGuard } from "./attempt-guard";
+import { OutputBudget } from "./output-budget";
 import type { RunProcessorDeps } from "./run-context";
 
 /** How an attempt ended. */
@@ -79,9 +80,12 @@ export function executeAttempt(deps: RunProcessorDeps, scope: AttemptScope, star
     const collector = new PartialCollector();
     if (guard.reason) return endStopped(deps, scope, graph, guard.reason, collector, null, startCheckpointId);
     const settled = new RunSettledHandler(run.run_id);
+    const budget = new OutputBudget(deps.runMaxOutputBytes ?? 0);
     const sink = {
       append: (event: string, data: unknown) => {
         telemetry.appended(event);
+        // Past the limit the attempt stops the way a timeout does: LangGraph's writes settle, the partial is saved.
+        if (budget.add(event, data)) guard.stop("interrupt", "output_limit", `run exceeded its output limit of ${budget.maxBytes} bytes`);
         return journal.append(event, data);
       },
     };
@@ -124,7 +128,8 @@ async function endStopped(
   await scope.journal.flush().catch(() => undefined);
   if (disposition.kind === "handoff") return { kind: "handoff" };
   const status = disposition.status;
-  const error = status === "timeout" ? { error: reason.name, message: reason.message } : null;
+  // A limit (time, output) is reported as the run's error; a cancel is not an error.
+  const error = status !== "interrupted" ? { error: reason.name, message: reason.message } : null;
   if (!settled) {
     // Stopped before the first step: the model is never called and nothing is written.
     await appendFinalValues(scope, graph, null);
@@ -136,7 +141,7 @@ async function endStopped(
     run: scope.run,
     collector,
     action: reason.action,
-    reason: reason.stopCause === "timeout" ? "timeout" : "cancel",
+    reason: reason.stopCause === "timeout" || reason.stopCause === "output_limit" ? reason.stopCause : "cancel",
     startCheckpointId,
   });
   await appendFinalValues(scope, graph, values);

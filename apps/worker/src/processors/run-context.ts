@@ -22,6 +22,8 @@ export interface RunProcessorDeps {
   lockDurationMs: number;
   /** Longest a run may take (0 = no limit). */
   runTimeoutMs: number;
+  /** Most bytes of events one run may write to its journal; past it the run ends `error`, partial kept. @defaultValue 0 (no limit) */
+  runMaxOutputBytes?: number;
   /** Attempts a run gets when its workers keep dying; past them it ends `error` with its partial kept. */
   maxAttempts: number;
   /** Longest to wait for LangGraph to report its writes settled after an abort. @defaultValue 5000 */
