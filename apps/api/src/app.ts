@@ -8,6 +8,7 @@ import { createOriginPolicy } from "./http/origins";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { jsonBody, refuseUnsafeQuery } from "./http/input-guard";
 import { metaRoutes, type HealthChecks } from "./routes/meta.routes";
+import { protocolRoutes } from "./routes/protocol.routes";
 import { runsRoutes } from "./routes/runs.routes";
 import { threadsRoutes } from "./routes/threads.routes";
 import { assistantsRoutes } from "./routes/assistants.routes";
@@ -111,6 +112,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(assistantsRoutes(deps.registry));
   app.use(threadsRoutes(deps.threads));
   app.use(runsRoutes(deps.runs, deps.cancels, deps.threads, { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs }));
+  app.use(protocolRoutes(deps.runs, deps.threads, { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -6,3 +6,4 @@ export * from "./limits";
 export * from "./schemas";
 export * from "./stream-modes";
 export * from "./transient";
+export * from "./protocol-schemas";

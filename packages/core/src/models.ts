@@ -61,6 +61,8 @@ export interface RunRecord {
   partial: RunPartial | null;
   start_checkpoint_id: string | null;
   start_checkpoint_recorded: boolean;
+  /** The run's ordinal in its thread (1, 2, …): protocol v2 derives event `seq` from it. */
+  thread_seq: number;
   created_at: string;
   updated_at: string;
   started_at: string | null;

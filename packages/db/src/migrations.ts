@@ -46,6 +46,18 @@ const MIGRATIONS: string[] = [
    CREATE INDEX runs_in_flight ON runs (updated_at) WHERE status IN ('pending', 'running');`,
   // Attempts that ended by handing the run on (a worker draining on deploy): they do not count as lost.
   `ALTER TABLE runs ADD COLUMN handoffs integer NOT NULL DEFAULT 0;`,
+  // Protocol v2 numbers a thread's events across its runs (seq): each run gets its ordinal in the thread,
+  // assigned in the create transaction from a counter on the thread row (locked there), so it is durable, never
+  // reused after a run is deleted, and the same in every API process.
+  `ALTER TABLE threads ADD COLUMN run_seq integer NOT NULL DEFAULT 0;
+   ALTER TABLE runs ADD COLUMN thread_seq integer;
+   UPDATE runs SET thread_seq = n.seq FROM (
+     SELECT run_id, row_number() OVER (PARTITION BY thread_id ORDER BY created_at, run_id) AS seq FROM runs
+   ) n WHERE runs.run_id = n.run_id;
+   UPDATE threads SET run_seq = c.n FROM (SELECT thread_id, max(thread_seq) AS n FROM runs GROUP BY thread_id) c
+     WHERE threads.thread_id = c.thread_id;
+   ALTER TABLE runs ALTER COLUMN thread_seq SET NOT NULL;
+   CREATE UNIQUE INDEX runs_thread_seq ON runs (thread_id, thread_seq);`,
 ];
 
 /** Creates the schema and applies pending migrations; safe to call from several processes at once. */

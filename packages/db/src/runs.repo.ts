@@ -2,7 +2,7 @@ import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus 
 import type { Queryable } from "./pool";
 
 const COLUMNS = `run_id, thread_id, tenant_id, assistant_id, graph_id, status, metadata, multitask_strategy, kwargs,
-  attempt, handoffs, error, cancel_action, cancel_requested_at, partial, start_checkpoint_id, start_checkpoint_recorded, created_at, updated_at, started_at, finished_at`;
+  attempt, handoffs, error, cancel_action, cancel_requested_at, partial, start_checkpoint_id, start_checkpoint_recorded, thread_seq, created_at, updated_at, started_at, finished_at`;
 
 function iso(value: unknown): string | null {
   return value instanceof Date ? value.toISOString() : null;
@@ -46,11 +46,24 @@ export class RunsRepo {
   /** Inserts a pending run (the dispatcher then decides, under the same thread lock, whether it goes to the queue). */
   async insert(db: Queryable, run: NewRun): Promise<RunRecord> {
     const { rows } = await db.query(
-      `INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      // The run's ordinal in its thread comes from the thread's counter, in this transaction (see migration 5).
+      `WITH t AS (UPDATE threads SET run_seq = run_seq + 1 WHERE thread_id = $2 RETURNING run_seq)
+       INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs, thread_seq)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.run_seq FROM t RETURNING ${COLUMNS}`,
       [run.run_id, run.thread_id, run.tenant_id, run.assistant_id, run.graph_id, run.metadata, run.multitask_strategy, run.kwargs],
     );
     return toRun(rows[0]);
+  }
+
+  /**
+   * The thread's runs with an ordinal above `afterSeq`, oldest first, at most `limit` (protocol v2 streams
+   * follow a thread run by run). `afterSeq` null = the newest `limit` runs.
+   */
+  async listByThreadSeq(threadId: string, afterSeq: number | null, limit: number): Promise<RunRecord[]> {
+    const { rows } = afterSeq === null
+      ? await this.db.query(`SELECT * FROM (SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 ORDER BY thread_seq DESC LIMIT $2) r ORDER BY thread_seq`, [threadId, limit])
+      : await this.db.query(`SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 AND thread_seq > $2 ORDER BY thread_seq LIMIT $3`, [threadId, afterSeq, limit]);
+    return rows.map(toRun);
   }
 
   /** A run of the tenant's thread, or null (missing and foreign look the same). */

@@ -21,3 +21,4 @@ export { createJournalHub, type JournalHub, type JournalHubOptions, type ListenO
 export { readRange, type ReadRangeOptions } from "./journal-reader";
 export { subscribeRun, type SubscribeRunOptions } from "./subscribe-run";
 export { auditJournal, type JournalAudit } from "./journal-audit";
+export { announceThreadRun, listenThreadRuns } from "./thread-runs";

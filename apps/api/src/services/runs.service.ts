@@ -15,7 +15,7 @@ import {
 } from "@runline/core";
 import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
 import type { GraphRegistry, RunDispatcher } from "@runline/engine";
-import { compareStreamIds, journalKeys, normaliseLastEventId, subscribeRun, type JournalEntry, type JournalHub } from "@runline/journal";
+import { announceThreadRun, compareStreamIds, journalKeys, listenThreadRuns, normaliseLastEventId, subscribeRun, type JournalEntry, type JournalHub } from "@runline/journal";
 import type Redis from "ioredis";
 import type { CancelService } from "./cancel.service";
 
@@ -94,6 +94,8 @@ export class RunsService {
     });
     // If this enqueue is lost (crash, Redis down), the reconciler finds the dispatched run without a job.
     await this.deps.dispatcher.enqueue(dispatch, threadId);
+    // Wakes protocol v2 streams following the thread; a lost announcement only delays them (they re-read runs).
+    await announceThreadRun(this.deps.redis, this.deps.redisPrefix, threadId, run.run_id).catch(() => undefined);
     // The new run waits behind the ones it cancels: the finisher dispatches it once their partial output is saved.
     for (const active of toCancel) {
       await this.deps.cancels.cancelRun(active, { wait: false, action: strategy === "rollback" ? "rollback" : "interrupt" });
@@ -112,9 +114,28 @@ export class RunsService {
     return this.deps.runs.list(tenantId, threadId, query);
   }
 
+  /**
+   * The thread's runs by ordinal (`thread_seq`): those after `afterSeq`, or the newest `limit` when it is null.
+   * The caller checked the thread belongs to the tenant.
+   */
+  threadRuns(threadId: string, afterSeq: number | null, limit: number): Promise<RunRecord[]> {
+    return this.deps.runs.listByThreadSeq(threadId, afterSeq, limit);
+  }
+
+  /** Unscoped re-read of a run (its status after its journal ended). */
+  reread(runId: string): Promise<RunRecord | null> {
+    return this.deps.runs.getById(runId);
+  }
+
+  /** Calls `onRun` whenever a run is created on the thread, in any API process. */
+  onThreadRun(threadId: string, onRun: () => void): Promise<() => void> {
+    return listenThreadRuns(this.deps.hub, threadId, onRun);
+  }
+
   /** Every journal entry of the run after `lastEventId`, ending with its terminal event. */
-  subscribe(run: RunRecord, lastEventId: string | undefined, signal: AbortSignal): AsyncIterable<JournalEntry> {
+  subscribe(run: RunRecord, lastEventId: string | undefined, signal: AbortSignal, options: { finishGraceMs?: number } = {}): AsyncIterable<JournalEntry> {
     return subscribeRun({
+      finishGraceMs: options.finishGraceMs,
       redis: this.deps.redis,
       hub: this.deps.hub,
       prefix: this.deps.redisPrefix,

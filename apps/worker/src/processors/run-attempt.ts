@@ -39,8 +39,21 @@ const root = (threadId: string) => ({ configurable: { thread_id: threadId, check
 
 /** Appends the thread's values to the journal: the final `values` event subscribers end with after a stop. */
 export async function appendFinalValues(scope: AttemptScope, graph: RunnableGraph, values: unknown | null): Promise<void> {
-  const current = values ?? (await graph.getState(root(scope.run.thread_id)))?.values ?? {};
-  await scope.journal.append("values", toWire(current));
+  // A run that streams checkpoints (every protocol v2 run) also learns the head the stop left, as LangGraph
+  // reports a step: `values`, then its `checkpoints` entry. The 1.x client pairs the two to know the partial's
+  // checkpoint (what `forkFrom` needs); the extra state read is paid only by those runs.
+  const withCheckpoint = scope.run.kwargs.stream_mode.includes("checkpoints");
+  const snapshot = values === null || withCheckpoint ? await graph.getState(root(scope.run.thread_id)) : undefined;
+  await scope.journal.append("values", toWire(values ?? snapshot?.values ?? {}));
+  if (withCheckpoint && snapshot?.config?.configurable?.checkpoint_id) {
+    await scope.journal.append("checkpoints", {
+      config: snapshot.config,
+      parent_config: snapshot.parentConfig ?? null,
+      metadata: snapshot.metadata ?? {},
+      next: snapshot.next ?? [],
+      values: toWire(snapshot.values),
+    });
+  }
 }
 
 /** Runs `fn` with every checkpoint write it causes fenced to this attempt. */

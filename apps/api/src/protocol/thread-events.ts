@@ -1,0 +1,92 @@
+import { isTerminalRunStatus, type RunRecord, type StreamEventsBody } from "@runline/core";
+import type { JournalEntry } from "@runline/journal";
+import type { RunsService } from "../services/runs.service";
+import { createEventFilter } from "./v2-filter";
+import { RunTranslator } from "./v2-translator";
+import type { V2Event } from "./v2-event";
+
+/** Bounds of a thread's v2 event stream. */
+export interface ThreadEventsOptions {
+  /**
+   * How many of the thread's latest runs are replayed to a new connection (each from its first journal entry).
+   * Older runs are in the thread state (`GET /state`, `POST /history`), which is where the client hydrates
+   * from. @defaultValue 5
+   */
+  replayRuns?: number;
+  /**
+   * How often an idle connection re-reads the thread's runs even without an announcement (pub/sub is the fast
+   * path, not the record). @defaultValue 5000
+   */
+  recheckMs?: number;
+}
+
+/**
+ * The protocol v2 events of a thread, as SSE frames for `pipeSse`: the last `replayRuns` runs from their first
+ * journal entry, then every later run as it comes, forever (until `signal` aborts). Each run's journal goes
+ * through its own {@link RunTranslator}; only what `body` selects is yielded. Live entries come through the
+ * same subscription as classic streams (`subscribeRun`: the per-process journal hub, bounded buffers, and
+ * backpressure from the socket, since nothing here reads ahead of what the writer takes).
+ */
+export async function* threadEvents(runs: RunsService, tenantId: string, threadId: string, body: StreamEventsBody, signal: AbortSignal, options: ThreadEventsOptions = {}): AsyncGenerator<JournalEntry> {
+  const keep = createEventFilter(body);
+  const recheckMs = options.recheckMs ?? 5000;
+  let wake: (() => void) | undefined;
+  let announced = false;
+  const onAbort = () => wake?.();
+  signal.addEventListener("abort", onAbort);
+  // Listen before the first read of the runs table: a run created after the read is announced to us.
+  const unlisten = await runs.onThreadRun(threadId, () => {
+    announced = true;
+    wake?.();
+  });
+  try {
+    let lastSeq: number | null = null;
+    let pending = await runs.threadRuns(threadId, null, options.replayRuns ?? 5);
+    for (;;) {
+      for (const run of pending) {
+        lastSeq = run.thread_seq;
+        if (run.tenant_id !== tenantId) continue;
+        const translator = new RunTranslator(run);
+        for await (const event of runEvents(runs, run, translator, signal)) {
+          if (keep(event)) yield toFrame(event);
+        }
+        // The run's journal subscription ended without its terminal (hub closed): end here, so the client
+        // reconnects and replays, rather than skipping the rest of this run.
+        if (signal.aborted || !translator.finished) return;
+      }
+      announced = false;
+      pending = await runs.threadRuns(threadId, lastSeq ?? 0, 16);
+      if (pending.length || signal.aborted) continue;
+      if (!announced) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, recheckMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      if (signal.aborted) return;
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    unlisten();
+  }
+}
+
+/** One run's v2 events, from its first journal entry to its terminal lifecycle. */
+async function* runEvents(runs: RunsService, run: RunRecord, translator: RunTranslator, signal: AbortSignal): AsyncGenerator<V2Event> {
+  // A run that ended long ago and has no `end` in its journal (expired) need not be waited for.
+  const endedLongAgo = isTerminalRunStatus(run.status) && run.finished_at !== null && Date.now() - Date.parse(run.finished_at) > 10_000;
+  for await (const entry of runs.subscribe(run, undefined, signal, { finishGraceMs: endedLongAgo ? 0 : undefined })) {
+    yield* translator.translate(entry);
+  }
+  if (translator.finished || signal.aborted) return;
+  const current = await runs.reread(run.run_id);
+  if (current && isTerminalRunStatus(current.status)) yield* translator.finishWithoutEnd(current.status, current.error?.message);
+}
+
+function toFrame(event: V2Event): JournalEntry {
+  return { id: event.event_id, event: event.method, dataJson: JSON.stringify(event) };
+}
