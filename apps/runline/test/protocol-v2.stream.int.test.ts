@@ -95,4 +95,25 @@ describe("protocol v2 event stream", () => {
     expect(bad.status).toBe(422);
     expect((await t.api.request("POST", `/threads/${threadId}/stream/events`, { channels: ["values"], extra: 1 })).status).toBe(422);
   });
+
+  it("an idle connection stays open with heartbeat comments (the SDK counts them as liveness)", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${t.url}/threads/${mintThreadId(t)}/stream/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ channels: ["lifecycle"] }),
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = "";
+    // The harness sets RUNLINE_HEARTBEAT_MS=1000; the jest timeout bounds the wait.
+    while (!text.includes(": heartbeat")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream closed before a heartbeat: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+  });
 });

@@ -58,7 +58,7 @@ export class CommandsService {
     if (!parsed.success) return invalid(id, parsed.error, "params.");
     const { multitaskStrategy, multitask_strategy, langsmith_tracer: _ignored, input, ...rest } = parsed.data;
     // An input sent to a thread paused at an interrupt answers it (what the official server does).
-    const resume = input !== undefined && input !== null && (await this.isWaiting(tenantId, threadId));
+    const resume = input !== undefined && input !== null && (await this.pendingInterrupts(tenantId, threadId)).length > 0;
     const body = toRunCreate(id, {
       ...rest,
       ...(resume ? { command: { resume: input } } : { input: input ?? null }),
@@ -74,8 +74,10 @@ export class CommandsService {
     if (!parsed.success) return invalid(id, parsed.error, "params.");
     const p = parsed.data;
     const answers = "responses" in p ? p.responses : [{ interrupt_id: p.interrupt_id, response: p.response }];
-    if (!(await this.isWaiting(tenantId, threadId))) {
-      return { type: "error", id, error: "no_such_interrupt", message: `Thread ${threadId} is not waiting on an interrupt` };
+    const pending = new Set(await this.pendingInterrupts(tenantId, threadId));
+    const unknown = answers.find((a) => !pending.has(a.interrupt_id));
+    if (unknown) {
+      return { type: "error", id, error: "no_such_interrupt", message: `Thread ${threadId} is not waiting on interrupt ${JSON.stringify(unknown.interrupt_id.slice(0, 80))}` };
     }
     // LangGraph resumes each interrupt by its id when `resume` is a map of interrupt ids.
     const resume = Object.fromEntries(answers.map((a) => [a.interrupt_id, a.response]));
@@ -86,9 +88,13 @@ export class CommandsService {
     return started(id, run, {});
   }
 
-  private async isWaiting(tenantId: string, threadId: string): Promise<boolean> {
+  /** The ids of the interrupts the thread waits on (empty for a missing thread or one that waits on nothing). */
+  private async pendingInterrupts(tenantId: string, threadId: string): Promise<string[]> {
     const thread = await this.threads.get(tenantId, threadId).catch(() => null);
-    return thread?.status === "interrupted";
+    // Only an `interrupted` thread can hold one: the common run.start pays no state read.
+    if (thread?.status !== "interrupted") return [];
+    const state = await this.threads.getState(tenantId, threadId);
+    return (state.interrupts as Array<{ id?: unknown }>).map((i) => i?.id).filter((id): id is string => typeof id === "string");
   }
 
   /** The graph a resume runs: the one the thread last ran (LangGraph stamps it on the thread). */

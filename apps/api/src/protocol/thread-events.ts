@@ -3,7 +3,7 @@ import type { JournalEntry } from "@runline/journal";
 import type { RunsService } from "../services/runs.service";
 import { createEventFilter } from "./v2-filter";
 import { RunTranslator } from "./v2-translator";
-import type { V2Event } from "./v2-event";
+import { appliedThroughSeq, type V2Event } from "./v2-event";
 
 /** Bounds of a thread's v2 event stream. */
 export interface ThreadEventsOptions {
@@ -46,6 +46,8 @@ export async function* threadEvents(runs: RunsService, tenantId: string, threadI
       for (const run of pending) {
         lastSeq = run.thread_seq;
         if (run.tenant_id !== tenantId) continue;
+        // Every event of this run is at or below `since`: no need to read its journal at all.
+        if (body.since !== undefined && appliedThroughSeq(run.thread_seq + 1) <= body.since) continue;
         const translator = new RunTranslator(run);
         for await (const event of runEvents(runs, run, translator, signal)) {
           if (keep(event)) yield toFrame(event);
