@@ -73,6 +73,14 @@ async function serverMessages(threadId: string): Promise<any[]> {
   return body.values.messages;
 }
 
+/** Returns once the thread's newest run has ended (GET …/runs/{id}/join). */
+async function joinNewestRun(threadId: string): Promise<void> {
+  const { body: runs } = await t!.api.get(`/threads/${threadId}/runs?limit=1`);
+  expect(runs).toHaveLength(1);
+  const joined = await t!.api.get(`/threads/${threadId}/runs/${runs[0].run_id}/join`);
+  expect(joined.status).toBe(200);
+}
+
 describe("the 1.x example page (@langchain/react 1.1.0, protocol v2) in headless Chromium, cross-origin", () => {
   it("send, Stop keeps the partial (marked, stored), reload after stop, continue sees it, fork from the partial", async () => {
     await withV2Page("v2-stop-continue-fork", async (page, calls, log) => {
@@ -123,7 +131,11 @@ describe("the 1.x example page (@langchain/react 1.1.0, protocol v2) in headless
       await page.goto(pageUrl(`thread=${threadId}&tokens=40&delay=5`));
       await partialOnPage.waitFor({ timeout: 15_000 });
       await send(page, "please continue the story");
-      await waitForAiMessagesIdle(page, 2);
+      // Waits for the server's run, not for the page's idle flag: on a page that hydrated the thread, the replay
+      // of the thread's event stream includes the stopped run's terminal lifecycle, and @langchain/react 1.1.0
+      // settles submit() (isLoading false) on it while the continuation still streams (see the lead's report).
+      await page.locator(AI).nth(1).waitFor({ timeout: 15_000 });
+      await joinNewestRun(threadId);
       const after = await serverMessages(threadId);
       expect(after.map((m) => m.type)).toEqual(["human", "ai", "human", "ai"]);
       expect(after[1].content).toBe(saved);
@@ -135,6 +147,7 @@ describe("the 1.x example page (@langchain/react 1.1.0, protocol v2) in headless
         const all = document.querySelectorAll("[data-testid=message][data-type=ai] [data-testid=content]");
         return all[all.length - 1]?.textContent === text;
       }, continuation, { timeout: 15_000 });
+      await waitForAiMessagesIdle(page, 2);
       await expect(page.locator(`${AI}[data-partial="1"]`).count()).resolves.toBe(1);
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, "v2-continue-after-stop.png"), fullPage: true });
