@@ -17,6 +17,8 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 1024,
     rolldownOptions: {
+      // Two pages: the 1.x hook (index.html) and the legacy one (legacy.html).
+      input: { main: "index.html", legacy: "legacy.html" },
       // The SDK's React modules start with "use client" (for server-component bundlers); meaningless here.
       onwarn(warning, warn) {
         if (warning.code === "MODULE_LEVEL_DIRECTIVE") return;

@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import { errorFields, observeRequests, SILENT_LOGGER, type Logger, type RunlineMetrics } from "@runline/observability";
 import { authenticate } from "./http/auth";
 import { cors } from "./http/cors";
+import { hostGuard } from "./http/host-guard";
+import { createOriginPolicy } from "./http/origins";
 import { errorHandler, notFoundHandler } from "./http/error-handler";
 import { jsonBody, refuseUnsafeQuery } from "./http/input-guard";
 import { metaRoutes, type HealthChecks } from "./routes/meta.routes";
@@ -44,10 +46,18 @@ export interface ApiDeps extends OpsDeps {
   /** How long an SSE client may leave its socket full before it is dropped. @defaultValue 30000 */
   sseSlowClientMs?: number;
   bodyLimit: string;
-  /** Origins allowed to call the API from a browser (`*` = any); empty = no CORS headers. */
+  /**
+   * Origins allowed to call the API from a browser: exact origins, `*` (any) or `loopback` (any http(s) origin on
+   * a loopback name or one of `allowedHosts`, any port); empty = no CORS headers.
+   */
   corsOrigins?: readonly string[];
   /** Open-stream limits per tenant and in all (`StreamSlots`). @defaultValue no limit */
   streamQuota?: StreamQuota;
+  /**
+   * The host guard for a server without API keys: requests must be addressed to a loopback name or one of these
+   * (lower-case hostnames), and come from an allowed origin or none. null or absent = no guard (API keys are set).
+   */
+  allowedHosts?: readonly string[] | null;
   /** What the run dashboard (`/admin/dashboard`, `/admin/api/…`, behind the admin key) reads; absent = no dashboard. */
   dashboard?: OpsServiceDeps;
 }
@@ -89,13 +99,17 @@ export function createApp(deps: ApiDeps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(requestContext(deps));
-  app.use(cors(deps.corsOrigins ?? []));
+  const origins = createOriginPolicy(deps.corsOrigins ?? [], deps.allowedHosts ?? []);
+  app.use(cors(origins));
   // The validation boundary (issue #9): queries here, bodies after the ops routes (which take none of ours).
   app.use(refuseUnsafeQuery);
   const dashboard = deps.dashboard
     ? dashboardRoutes({ ops: new OpsService(deps.dashboard), runs: deps.runs, cancels: deps.cancels, sse: { heartbeatMs: deps.heartbeatMs, slowClientMs: deps.sseSlowClientMs } })
     : {};
   app.use(opsRoutes({ ...deps, adminPages: { ...deps.adminPages, ...dashboard } }));
+  // After the ops routes: the probes must answer whatever name the orchestrator uses, and the rest of them needs
+  // the admin key, which a rebinding page does not have. Everything below is open when there are no API keys.
+  if (deps.allowedHosts) app.use(hostGuard(deps.allowedHosts, origins));
   app.use(jsonBody(deps.bodyLimit));
   app.use(authenticate(deps.apiKeys));
   app.use(assistantsRoutes(deps.registry));

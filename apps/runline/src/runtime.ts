@@ -199,6 +199,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
       sseSlowClientMs: config.sseSlowClientMs,
       bodyLimit: config.bodyLimit,
       corsOrigins: config.corsOrigins,
+      allowedHosts: config.allowedHosts,
       dashboard: {
         runs,
         redis,
@@ -252,9 +253,11 @@ function listen(app: Express, port: number, host: string): Promise<Server> {
   });
 }
 
+/** The URL a client on this machine uses: a wildcard bind (0.0.0.0, ::) is reached through loopback, which the host guard accepts. */
 function urlOf(server: Server): string {
   const address = server.address() as AddressInfo;
-  return `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
+  const ip = address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;
+  return `http://${ip.includes(":") ? `[${ip}]` : ip}:${address.port}`;
 }
 
 function closeServer(server: Server): Promise<void> {

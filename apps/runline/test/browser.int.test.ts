@@ -1,5 +1,5 @@
 /**
- * The example page (examples/web: React + useStream from @langchain/langgraph-sdk/react) in real headless Chromium,
+ * The legacy example page (examples/web/legacy.html: React + useStream from @langchain/langgraph-sdk/react) in real headless Chromium,
  * against a test Runline. The page is served on the API's own origin by a small proxy (browser/serve.ts), as it
  * would be behind Vite's dev proxy or a reverse proxy: Runline sends no CORS headers.
  *
@@ -11,13 +11,10 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { startTestRunline, type TestRunline } from "./harness";
-import { ensureExampleBuilt, REPO_ROOT } from "./browser/build";
+import { ensureExampleBuilt } from "./browser/build";
+import { AI, AI_CONTENT, ARTIFACTS, lastAiText, paintedAiTexts, recordAiTexts, send, threadIdOf, waitForAiMessagesIdle, waitForAiWords, withPage as withTab, words } from "./browser/page";
 import { ensureChromium, launchChromium, type LaunchedBrowser } from "./browser/chromium";
 import { serveExample, type ExampleServer } from "./browser/serve";
-
-const ARTIFACTS = path.join(REPO_ROOT, "test-artifacts", "browser");
-const AI = '[data-testid=message][data-type=ai]';
-const AI_CONTENT = `${AI} [data-testid=content]`;
 
 let t: TestRunline | undefined;
 let srv: ExampleServer | undefined;
@@ -38,70 +35,18 @@ afterAll(async () => {
   await t?.close();
 }, 60_000);
 
-const words = (text: string) => text.split(/\s+/).filter((w) => w.length > 0);
+const LEGACY = "/legacy.html";
 
-/** A fresh tab (its own sessionStorage). On failure: a screenshot and the page's console next to the error. */
-async function withPage(name: string, body: (page: Page, log: string[]) => Promise<void>): Promise<void> {
-  const page = await browser!.context.newPage();
-  const log: string[] = [];
-  page.on("console", (m) => log.push(`console.${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
-  try {
-    await body(page, log);
-  } catch (err) {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const shot = path.join(ARTIFACTS, `${name}-failure.png`);
-    await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-    const tail = srv!.proxied.slice(-12).map((r) => `${r.method} ${r.path}${r.lastEventId ? ` (Last-Event-ID ${r.lastEventId})` : ""}`);
-    if (err instanceof Error) {
-      err.message += `\n\nscreenshot: ${shot}\npage log:\n  ${log.join("\n  ") || "(empty)"}\nlast API requests:\n  ${tail.join("\n  ")}`;
-    }
-    throw err;
-  } finally {
-    await page.close().catch(() => undefined);
-  }
+function withPage(name: string, body: (page: Page, log: string[]) => Promise<void>): Promise<void> {
+  const tail = () => srv!.proxied.slice(-12).map((r) => `${r.method} ${r.path}${r.lastEventId ? ` (Last-Event-ID ${r.lastEventId})` : ""}`);
+  return withTab(browser!, name, body, tail);
 }
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId("input").fill(text);
-  await page.getByTestId("send").click();
-}
-
-/** Resolves once the last AI message on the page has more than `n` words (while it streams). */
-async function waitForAiWords(page: Page, n: number, { streaming = false, timeout = 20_000 } = {}): Promise<void> {
-  await page.waitForFunction(
-    ({ selector, n, streaming }) => {
-      const all = document.querySelectorAll(selector);
-      const last = all[all.length - 1];
-      const status = document.querySelector("[data-testid=status]") as HTMLElement | null;
-      if (streaming && status?.dataset.loading !== "1") return false;
-      return !!last && (last.textContent ?? "").split(/\s+/).filter(Boolean).length > n;
-    },
-    { selector: AI_CONTENT, n, streaming },
-    { timeout },
-  );
-}
-
-/** Resolves once the page shows `count` AI messages and no run is streaming any more. */
-async function waitForAiMessagesIdle(page: Page, count: number, timeout = 30_000): Promise<void> {
-  await page.waitForFunction(
-    ({ selector, count }) => {
-      const status = document.querySelector("[data-testid=status]") as HTMLElement | null;
-      return document.querySelectorAll(selector).length === count && status?.dataset.loading === "0";
-    },
-    { selector: AI, count },
-    { timeout },
-  );
-}
-
-const lastAiText = async (page: Page) => (await page.locator(AI_CONTENT).last().textContent()) ?? "";
-const threadIdOf = (page: Page) => new URL(page.url()).searchParams.get("thread") ?? "";
-
-describe("the example page (useStream) in headless Chromium against Runline", () => {
+describe("the legacy example page (useStream from @langchain/langgraph-sdk/react) in headless Chromium against Runline", () => {
   it("Stop keeps the partial: the page shows exactly what the server saved, marked; 'please continue' continues from it", async () => {
     await withPage("stop-continue", async (page, log) => {
       // A slow story (300 words, 20 ms apart), so there is time to stop it midway.
-      await page.goto(`${srv!.url}/?tokens=300&delay=20`);
+      await page.goto(`${srv!.url}${LEGACY}?tokens=300&delay=20`);
       await send(page, "tell me a story");
       await waitForAiWords(page, 15, { streaming: true });
       const renderedBeforeStop = await lastAiText(page);
@@ -133,7 +78,7 @@ describe("the example page (useStream) in headless Chromium against Runline", ()
       );
 
       // ?thread= is in the address: a reload comes back to the thread and the partial (with a faster pace next).
-      await page.goto(`${srv!.url}/?thread=${threadId}&tokens=40&delay=5`);
+      await page.goto(`${srv!.url}${LEGACY}?thread=${threadId}&tokens=40&delay=5`);
       await partialOnPage.waitFor({ timeout: 15_000 });
       expect(await partialOnPage.locator("[data-testid=content]").textContent()).toBe(saved);
 
@@ -186,7 +131,7 @@ describe("the example page (useStream) in headless Chromium against Runline", ()
 
   it("?reconnect=1: Stop cancels through POST …/cancel (the stream is resumable) and the page shows the saved partial", async () => {
     await withPage("reconnect-stop", async (page, log) => {
-      await page.goto(`${srv!.url}/?reconnect=1&tokens=300&delay=20`);
+      await page.goto(`${srv!.url}${LEGACY}?reconnect=1&tokens=300&delay=20`);
       await send(page, "tell me a story");
       await waitForAiWords(page, 10, { streaming: true });
       const renderedBeforeStop = await lastAiText(page);
@@ -209,17 +154,8 @@ describe("the example page (useStream) in headless Chromium against Runline", ()
 
   it("?reconnect=1: a reload mid-run rejoins the run and a dropped stream resumes from Last-Event-ID; nothing lost or repeated", async () => {
     await withPage("reconnect", async (page, log) => {
-      // Every distinct text of the last AI message the page ever paints, from the first paint of each load on.
-      await page.addInitScript(`
-        window.__aiTexts = [];
-        const record = () => {
-          const all = document.querySelectorAll(${JSON.stringify(AI_CONTENT)});
-          const text = all.length ? all[all.length - 1].textContent : "";
-          if (window.__aiTexts[window.__aiTexts.length - 1] !== text) window.__aiTexts.push(text);
-        };
-        new MutationObserver(record).observe(document, { subtree: true, childList: true, characterData: true });
-      `);
-      await page.goto(`${srv!.url}/?reconnect=1&tokens=300&delay=20`);
+      await recordAiTexts(page);
+      await page.goto(`${srv!.url}${LEGACY}?reconnect=1&tokens=300&delay=20`);
       await send(page, "tell me a story");
       await waitForAiWords(page, 15, { streaming: true });
       const threadId = threadIdOf(page);
@@ -245,7 +181,7 @@ describe("the example page (useStream) in headless Chromium against Runline", ()
       expect(await lastAiText(page)).toBe(serverText);
       // And so was every step on the way, after the reload and across the drop: each text the page painted is a
       // prefix of the final one (a lost or repeated token would break that), and it grew while streaming.
-      const painted: string[] = await page.evaluate("window.__aiTexts");
+      const painted = await paintedAiTexts(page);
       const nonEmpty = painted.filter((s) => s.length > 0);
       expect(nonEmpty.filter((s) => !serverText.startsWith(s))).toEqual([]);
       expect(nonEmpty.length).toBeGreaterThan(50);

@@ -1,83 +1,79 @@
-import { useCallback, useState, type FormEvent } from "react";
-import type { Message } from "@langchain/langgraph-sdk";
-import { useStream } from "@langchain/langgraph-sdk/react";
-import { apiUrl, initialThreadId, reconnect, rememberThread, runConfig } from "./settings";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { useMessageMetadata, useStream, type AnyStream } from "@langchain/react";
+import type { BaseMessage } from "@langchain/core/messages";
+import { apiUrl, initialThreadId, rememberThread, runConfig } from "./settings";
+import { partialOf, ROLE, textOf, typeOf, type RunlinePartial } from "./story";
 
-type StoryState = { messages: Message[] };
-
-/** What Runline writes into `response_metadata.runline_partial` of a message it saved when a run was stopped. */
-interface RunlinePartial {
-  cancelled?: boolean;
-  run_id?: string;
-  token_count?: number;
-  action?: string;
-  reason?: string;
-}
-
-function textOf(message: Message): string {
-  const { content } = message;
-  if (typeof content === "string") return content;
-  return content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("");
-}
-
-function partialOf(message: Message): RunlinePartial | undefined {
-  if (message.type !== "ai") return undefined;
-  const meta = message.response_metadata as Record<string, unknown> | undefined;
-  return (meta?.runline_partial as RunlinePartial | undefined) ?? undefined;
-}
-
-const ROLE: Record<string, string> = { human: "You", ai: "Story", system: "System", tool: "Tool" };
-
+/**
+ * The story page on `@langchain/react` 1.x (LangGraph protocol v2: `POST …/commands`, `POST …/stream/events`).
+ * The 0.x-style page, on the legacy hook, is legacy.html.
+ */
 export function App() {
   const [threadId, setThreadId] = useState<string | null>(initialThreadId);
   const onThreadId = useCallback((id: string) => {
     setThreadId(id);
     rememberThread(id);
   }, []);
+  // A fork rewinds the thread to an earlier step, and @langchain/react 1.1.0 merges a snapshot of an earlier step
+  // into what it shows (it takes it for a lagging replay), so the old turns stay on the page. Once the fork's run
+  // has ended the thread view is mounted afresh, which hydrates it from GET /state.
+  const [generation, setGeneration] = useState(0);
+  const reopen = useCallback(() => setGeneration((g) => g + 1), []);
+  return <ThreadView key={generation} threadId={threadId} setThreadId={setThreadId} onThreadId={onThreadId} onForked={reopen} />;
+}
 
-  const stream = useStream<StoryState>({
-    apiUrl,
-    assistantId: "story",
-    threadId,
-    onThreadId,
-    messagesKey: "messages",
-    // History (not just the head state) is what useStream builds branches from.
-    fetchStateHistory: true,
-    // With it, runs are created resumable (on_disconnect: continue) and the run id is kept in sessionStorage:
-    // a reload mid-run rejoins the run's stream, and stop() cancels through POST …/cancel.
-    reconnectOnMount: reconnect,
-  });
+interface ThreadViewProps {
+  threadId: string | null;
+  setThreadId(id: string | null): void;
+  onThreadId(id: string): void;
+  onForked(): void;
+}
 
+function ThreadView({ threadId, setThreadId, onThreadId, onForked }: ThreadViewProps) {
+  const stream = useStream({ apiUrl, assistantId: "story", threadId, onThreadId, messagesKey: "messages" });
+
+  const fork = async (input: ForkInput, forkFrom: string) => {
+    await stream.submit(input, { forkFrom, config: runConfig });
+    // submit() can settle on a terminal event replayed from an earlier run of the thread, before the fork's run
+    // has written anything: join the thread's newest run (GET …/runs/{id}/join returns once it has ended) first.
+    const id = stream.threadId;
+    const [newest] = id ? await stream.client.runs.list(id, { limit: 1 }).catch(() => []) : [];
+    if (id && newest) await stream.client.runs.join(id, newest.run_id).catch(() => undefined);
+    onForked();
+  };
   const [draft, setDraft] = useState("");
+
+  // Runline's partial marker lives on the server's copy of a message. A tab that streamed the message keeps its
+  // own copy (the hook's reconciliation prefers it over a `values` echo whose content is shaped differently), so
+  // the marker is read from the thread state: on hydrate (`values` is the server's then) and after each stop.
+  const [fetched, setFetched] = useState<SavedMessages>(() => new Map());
+  useEffect(() => setFetched(new Map()), [threadId]);
+  const saved = useMemo(() => new Map([...savedMessages((stream.values as { messages?: unknown[] }).messages), ...fetched]), [stream.values, fetched]);
+
+  const stop = async () => {
+    await stream.stop();
+    const id = stream.threadId;
+    if (!id) return;
+    // GET /state waits (bounded) for a stop in progress on the thread to save its partial.
+    const state = await stream.client.threads.getState<{ messages?: unknown[] }>(id);
+    setFetched(savedMessages(state.values?.messages));
+  };
+
+  const busy = stream.isLoading || stream.isThreadLoading;
 
   const send = (event: FormEvent) => {
     event.preventDefault();
     const text = draft.trim();
-    if (!text || stream.isLoading) return;
+    if (!text || busy) return;
     setDraft("");
-    const message: Message = { type: "human", content: text };
-    void stream.submit(
-      { messages: [message] },
-      {
-        config: runConfig,
-        // Show the question at once, before the server echoes the state back.
-        optimisticValues: (prev) => ({ ...prev, messages: [...(prev.messages ?? []), message] }),
-      },
-    );
-  };
-
-  const stop = () => {
-    // The stock stop(): Runline saves the partial, and the thread read stop() makes right after waits for it.
-    void stream.stop();
+    void stream.submit({ messages: [{ type: "human", content: text }] }, { config: runConfig });
   };
 
   const newThread = () => {
-    if (stream.isLoading) return;
+    if (busy) return;
     setThreadId(null);
     rememberThread(null);
   };
-
-  const messages = stream.messages;
 
   return (
     <main>
@@ -86,12 +82,13 @@ export function App() {
         <p className="meta">
           thread <code data-testid="thread-id">{threadId ?? "(new)"}</code>
           {" · "}
-          <span data-testid="status" data-loading={stream.isLoading ? "1" : "0"}>
-            {stream.isLoading ? "streaming…" : "idle"}
+          <span data-testid="status" data-loading={stream.isLoading ? "1" : "0"} data-thread-loading={stream.isThreadLoading ? "1" : "0"}>
+            {stream.isThreadLoading ? "loading thread…" : stream.isLoading ? "streaming…" : "idle"}
           </span>
-          {reconnect ? " · resumable" : ""}
+          {" · @langchain/react 1.x · "}
+          <a href={`legacy.html${window.location.search}`}>legacy hook</a>
           {" · "}
-          <button type="button" onClick={newThread} disabled={stream.isLoading}>
+          <button type="button" onClick={newThread} disabled={busy}>
             New thread
           </button>
         </p>
@@ -104,84 +101,107 @@ export function App() {
       )}
 
       <ol className="messages" data-testid="messages">
-        {messages.length === 0 && <li className="empty">Ask for a story, stop it midway, then ask to continue.</li>}
-        {messages.map((message, index) => {
-          const partial = partialOf(message);
-          const meta = message.type === "ai" ? stream.getMessagesMetadata(message, index) : undefined;
-          const options = meta?.branchOptions ?? [];
-          const current = meta?.branch;
-          const at = current != null ? options.indexOf(current) : -1;
-          const parent = meta?.firstSeenState?.parent_checkpoint;
-          return (
-            <li
-              key={message.id ?? `index-${index}`}
-              className={`message ${message.type}${partial ? " partial" : ""}`}
-              data-testid="message"
-              data-type={message.type}
-              data-id={message.id ?? ""}
-              data-partial={partial ? "1" : "0"}
-            >
-              <div className="role">
-                {ROLE[message.type] ?? message.type}
-                {partial && (
-                  <span className="badge" data-testid="partial-badge" title={partial.reason ?? ""}>
-                    stopped · partial, {partial.token_count ?? "?"} tokens kept
-                  </span>
-                )}
-                {options.length > 1 && at >= 0 && (
-                  <span className="branches" data-testid="branch-switcher">
-                    <button type="button" aria-label="previous branch" disabled={at === 0 || stream.isLoading} onClick={() => stream.setBranch(options[at - 1]!)}>
-                      ‹
-                    </button>
-                    <span data-testid="branch-position">
-                      branch {at + 1} / {options.length}
-                    </span>
-                    <button
-                      type="button"
-                      aria-label="next branch"
-                      disabled={at === options.length - 1 || stream.isLoading}
-                      onClick={() => stream.setBranch(options[at + 1]!)}
-                    >
-                      ›
-                    </button>
-                  </span>
-                )}
-                {message.type === "ai" && parent && !stream.isLoading && (
-                  <button
-                    type="button"
-                    className="retry"
-                    data-testid="retry"
-                    title="Write this answer again, as a new branch from the same point"
-                    onClick={() => void stream.submit(undefined, { checkpoint: parent, config: runConfig })}
-                  >
-                    retry
-                  </button>
-                )}
-              </div>
-              <div className="content" data-testid="content">
-                {textOf(message)}
-              </div>
-            </li>
-          );
-        })}
+        {stream.messages.length === 0 && <li className="empty">Ask for a story, stop it midway, then ask to continue.</li>}
+        {stream.messages.map((message, index) => (
+          <MessageRow
+            key={message.id ?? `index-${index}`}
+            stream={stream}
+            message={message}
+            saved={message.id ? saved.get(message.id) : undefined}
+            busy={busy}
+            onFork={(input, forkFrom) => void fork(input, forkFrom)}
+          />
+        ))}
       </ol>
 
       <form onSubmit={send}>
         <input
           data-testid="input"
           aria-label="message"
-          placeholder={messages.length ? "please continue the story" : "tell me a story"}
+          placeholder={stream.messages.length ? "please continue the story" : "tell me a story"}
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
           autoFocus
         />
-        <button type="submit" data-testid="send" disabled={stream.isLoading || !draft.trim()}>
+        <button type="submit" data-testid="send" disabled={busy || !draft.trim()}>
           Send
         </button>
-        <button type="button" data-testid="stop" disabled={!stream.isLoading} onClick={stop}>
+        {/* stop(): POST …/runs/{id}/cancel?action=interrupt; Runline saves what was written into the thread. */}
+        <button type="button" data-testid="stop" disabled={!stream.isLoading} onClick={() => void stop()}>
           Stop
         </button>
       </form>
     </main>
+  );
+}
+
+/** The server's partials by message id: their marker and the text that was saved. */
+type SavedMessages = Map<string, { partial: RunlinePartial; text: string }>;
+
+function savedMessages(messages: unknown[] | undefined): SavedMessages {
+  const byId: SavedMessages = new Map();
+  for (const m of (messages ?? []) as Parameters<typeof partialOf>[0][]) {
+    const partial = partialOf(m);
+    if (partial && m?.id) byId.set(m.id, { partial, text: textOf(m) });
+  }
+  return byId;
+}
+
+type ForkInput = { messages: { type: string; content: string }[] } | undefined;
+
+interface MessageRowProps {
+  stream: AnyStream;
+  message: BaseMessage;
+  saved: { partial: RunlinePartial; text: string } | undefined;
+  busy: boolean;
+  onFork(input: ForkInput, forkFrom: string): void;
+}
+
+/**
+ * One message, with "fork" from the checkpoint before it (`useMessageMetadata(...).parentCheckpointId`): an
+ * answer is written again from its question, a question is asked again from before it. Either way a new branch.
+ */
+function MessageRow({ stream, message, saved, busy, onFork }: MessageRowProps) {
+  const type = typeOf(message as Parameters<typeof typeOf>[0]);
+  const partial = saved?.partial ?? partialOf(message as Parameters<typeof partialOf>[0]);
+  // A stopped message shows exactly what the server kept (a few tokens may have been on the wire at the click).
+  const text = saved?.text ?? textOf(message as Parameters<typeof textOf>[0]);
+  // The hook re-pairs every message of each `values` snapshot with that snapshot's parent checkpoint, so after a
+  // later turn an old message would point at the latest turn's start. The first checkpoint seen for it is the
+  // one before it (or, on a page that hydrated mid-thread, the head's parent: right for the last message).
+  const latest = useMessageMetadata(stream, message.id)?.parentCheckpointId;
+  const firstSeen = useRef<string | undefined>(undefined);
+  if (firstSeen.current === undefined && latest !== undefined) firstSeen.current = latest;
+  const parentCheckpointId = firstSeen.current;
+  const fork = () => {
+    if (!parentCheckpointId) return;
+    onFork(type === "human" ? { messages: [{ type: "human", content: text }] } : undefined, parentCheckpointId);
+  };
+  return (
+    <li
+      className={`message ${type}${partial ? " partial" : ""}`}
+      data-testid="message"
+      data-type={type}
+      data-id={message.id ?? ""}
+      data-partial={partial ? "1" : "0"}
+      data-parent-checkpoint={parentCheckpointId ?? ""}
+    >
+      <div className="role">
+        {ROLE[type] ?? type}
+        {partial && (
+          <span className="badge" data-testid="partial-badge" title={partial.reason ?? ""}>
+            stopped · partial, {partial.token_count ?? "?"} tokens kept
+          </span>
+        )}
+        {parentCheckpointId && !busy && (type === "ai" || type === "human") && (
+          <button type="button" className="retry" data-testid="fork" title="Run again from the point before this message, as a new branch" onClick={fork}>
+            {type === "ai" ? "retry (fork)" : "ask again (fork)"}
+          </button>
+        )}
+      </div>
+      <div className="content" data-testid="content">
+        {text}
+      </div>
+    </li>
   );
 }

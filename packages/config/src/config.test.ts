@@ -31,6 +31,22 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ RUNLINE_TENANT_MAX_STREAMS: "0" })).toThrow(/RUNLINE_TENANT_MAX_STREAMS/);
   });
 
+  it("without keys: loopback origins and the host guard (loopback names plus RUNLINE_ALLOWED_HOSTS)", () => {
+    expect(loadConfig({})).toMatchObject({ corsOrigins: ["loopback"], allowedHosts: [] });
+    expect(loadConfig({ HOST: "0.0.0.0", RUNLINE_ALLOWED_HOSTS: "DevBox.lan:2024, runline" }).allowedHosts).toEqual(["devbox.lan", "runline"]);
+    expect(loadConfig({ RUNLINE_ALLOWED_HOSTS: "*" }).allowedHosts).toBeNull();
+    expect(loadConfig({ RUNLINE_CORS_ORIGINS: "none" }).corsOrigins).toEqual([]);
+    expect(() => loadConfig({ RUNLINE_ALLOWED_HOSTS: "http://x/" })).toThrow(/RUNLINE_ALLOWED_HOSTS/);
+  });
+
+  it("with keys: any origin by default (keys are headers, not cookies), no host guard", () => {
+    expect(loadConfig({ RUNLINE_API_KEYS: "k:t" })).toMatchObject({ corsOrigins: ["*"], allowedHosts: null });
+    expect(loadConfig({ RUNLINE_API_KEYS: "k:t", RUNLINE_CORS_ORIGINS: "https://app.example, loopback" }).corsOrigins).toEqual([
+      "https://app.example",
+      "loopback",
+    ]);
+  });
+
   it("names every bad variable", () => {
     expect(() => loadConfig({ PORT: "x", RUNLINE_API_KEYS: "nocolon" })).toThrow(/PORT[\s\S]*RUNLINE_API_KEYS/);
   });

@@ -7,6 +7,29 @@ const PositiveInt = (fallback: number) => z.coerce.number().int().positive().def
 /** An empty variable (`FOO=` in compose files) counts as unset. */
 const Unset = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
+const splitList = (v: string) => v.split(",").map((p) => p.trim()).filter(Boolean);
+
+/** `Example.com:2024` → `example.com` (as a browser's URL parser spells it), or null when it is no host name. */
+function hostnameOf(entry: string): string | null {
+  if (/[/?#@\s\\*]/.test(entry)) return null;
+  try {
+    return new URL(`http://${entry}`).hostname || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The CORS origins: the variable when set (`none` = no CORS at all), else the default for the auth mode. Without
+ * keys, pages on this machine (a Vite dev server on :5173) work at once; with keys, any origin may call, since a
+ * key is a header the page must hold (never a cookie the browser adds), as on the LangGraph server.
+ */
+function corsOriginsOf(value: string | undefined, withKeys: boolean): string[] {
+  if (value === undefined) return [withKeys ? "*" : "loopback"];
+  const list = splitList(value);
+  return list.length === 1 && list[0] === "none" ? [] : list;
+}
+
 /** Every setting Runline reads from the environment; nothing else reads `process.env`. */
 export const RunlineEnvSchema = z
   .object({
@@ -34,8 +57,6 @@ export const RunlineEnvSchema = z
     RUNLINE_SSE_SLOW_CLIENT_MS: PositiveInt(30_000),
     RUNLINE_JOURNAL_RETENTION_SECONDS: PositiveInt(3600),
     RUNLINE_BODY_LIMIT: z.string().default("1mb"),
-    /** Browser origins allowed to call the API (comma-separated, or `*`); empty = same-origin only. */
-    RUNLINE_CORS_ORIGINS: z.string().default(""),
     /** Longest a run may take before it ends as `timeout`, partial kept (0 = no limit). */
     RUNLINE_RUN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(600_000),
     /** Most bytes of events one run may write to its journal before it ends `error`, partial kept (0 = no limit). */
@@ -50,6 +71,19 @@ export const RunlineEnvSchema = z
     RUNLINE_MAX_STREAMS: PositiveInt(10_000),
     /** Runs one tenant may create per minute (counted in Redis, so across API processes); past it, 429 `RATE_LIMITED`. */
     RUNLINE_TENANT_RUNS_PER_MINUTE: PositiveInt(600),
+    /**
+     * Browser origins allowed to call the API: comma-separated origins, `*`, `loopback`, or `none`. Unset: `loopback`
+     * without API keys, `*` with them.
+     */
+    RUNLINE_CORS_ORIGINS: Unset(z.string()),
+    /**
+     * Without API keys: host names, besides loopback ones, that requests may be addressed to (comma-separated, or
+     * `*` for any: no DNS-rebinding guard). Ignored with API keys.
+     */
+    RUNLINE_ALLOWED_HOSTS: z
+      .string()
+      .default("")
+      .refine((v) => v.trim() === "*" || splitList(v).every((h) => hostnameOf(h) !== null), { message: "expected comma-separated host names, or *" }),
     RUNLINE_LOCK_DURATION_MS: PositiveInt(30_000),
     RUNLINE_STALLED_INTERVAL_MS: PositiveInt(30_000),
     /** Attempts a run gets when the workers running it keep dying; past them it ends `error`, partial kept. */
@@ -125,7 +159,10 @@ export interface RunlineConfig {
   sseSlowClientMs: number;
   journalRetentionSeconds: number;
   bodyLimit: string;
+  /** Exact origins, `*` or `loopback`; empty = no CORS headers. */
   corsOrigins: readonly string[];
+  /** Without API keys: extra host names requests may be addressed to (loopback names always); null = no host guard. */
+  allowedHosts: readonly string[] | null;
   runTimeoutMs: number;
   /** Most bytes of journal events per run (0 = no limit). */
   runMaxOutputBytes: number;
@@ -191,7 +228,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sseSlowClientMs: env.RUNLINE_SSE_SLOW_CLIENT_MS,
     journalRetentionSeconds: env.RUNLINE_JOURNAL_RETENTION_SECONDS,
     bodyLimit: env.RUNLINE_BODY_LIMIT,
-    corsOrigins: env.RUNLINE_CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
+    corsOrigins: corsOriginsOf(env.RUNLINE_CORS_ORIGINS, apiKeys.size > 0),
+    // The guard stands in for authentication, so it is on exactly when there are no keys (whatever HOST is).
+    allowedHosts: apiKeys.size > 0 || env.RUNLINE_ALLOWED_HOSTS.trim() === "*" ? null : splitList(env.RUNLINE_ALLOWED_HOSTS).map((h) => hostnameOf(h)!),
     runTimeoutMs: env.RUNLINE_RUN_TIMEOUT_MS,
     runMaxOutputBytes: env.RUNLINE_RUN_MAX_OUTPUT_BYTES,
     quotas: {

@@ -16,7 +16,7 @@ export interface DashboardDeps {
   sse: SseTiming;
 }
 
-/** A cross-site form cannot set this header (Runline answers no CORS preflight), so a cancel needs the page itself. */
+/** A cross-site form cannot set this header (Runline answers no CORS preflight under /admin), so a cancel needs the page itself. */
 export const DASHBOARD_HEADER = "x-runline-dashboard";
 
 const PAGE_FILE = path.join(__dirname, "..", "dashboard", "index.html");

@@ -15,9 +15,9 @@ function newestSource(): number {
     if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
     else newest = Math.max(newest, st.mtimeMs);
   };
-  for (const p of ["src", "index.html", "vite.config.ts", "package.json"]) visit(path.join(EXAMPLE_DIR, p));
+  for (const p of ["src", "index.html", "legacy.html", "vite.config.ts", "package.json"]) visit(path.join(EXAMPLE_DIR, p));
   // A different SDK or React version (npm install) changes the bundle too.
-  for (const dep of ["@langchain/langgraph-sdk", "react", "react-dom"]) visit(path.join(REPO_ROOT, "node_modules", dep, "package.json"));
+  for (const dep of ["@langchain/langgraph-sdk", "@langchain/react", "react", "react-dom"]) visit(path.join(REPO_ROOT, "node_modules", dep, "package.json"));
   return newest;
 }
 
