@@ -7,6 +7,8 @@ export interface FuzzFixture {
   runA: string;
   checkpointA: string;
   emptyThreadA: string;
+  /** Tenant A's thread paused before a node (`interrupted`), waiting on no interrupt id. */
+  interruptedThreadA: string;
   threadB: string;
   runB: string;
   checkpointB: string;
@@ -38,6 +40,16 @@ export interface RouteSpec {
   resumable?: boolean;
   /** Headers every request to the route carries (besides auth). */
   headers?: Record<string, string>;
+  /**
+   * Protocol v2 commands: refusals are HTTP 200 error envelopes `{type: "error", id, error, message}` (the
+   * shared JSON guards still answer 4xx before the route sees a body).
+   */
+  envelopes?: boolean;
+  /**
+   * The route streams SSE for its valid body even on an unknown (or another tenant's, silent) thread: such a
+   * 200 is not an accepted bad request, but it must be closable and change nothing.
+   */
+  streamsValidBody?: boolean;
 }
 
 const UNKNOWN_UUID = "01a00000-0000-7000-8000-000000000000";
@@ -79,6 +91,142 @@ function runCreateBadFields(f: FuzzFixture): Array<[string, unknown[]]> {
     ["durability", ["forever"]],
   ];
 }
+
+/** A thread id nobody created: the id a v2 client mints before its first `run.start` creates the thread. */
+export const MINTED_THREAD = "01a00000-0000-7000-8000-00000000f022";
+const V2_ERROR_CODES = ["invalid_argument", "unknown_command", "unknown_error", "no_such_run", "no_such_interrupt", "no_such_checkpoint", "permission_denied", "not_supported"];
+/** The protocol's error codes a refusal may carry (`unknown_error` is a 5xx in disguise: the test flags it). */
+export const PROTOCOL_ERROR_CODES = new Set(V2_ERROR_CODES);
+
+/** The command envelope `{id, method, params}`: what every command route must refuse there. */
+function envelopeBadFields(): Array<[string, unknown[]]> {
+  return [
+    ["id", [undefined, null, -1, 1.5, "7", 1e308, 2 ** 53, true, [7], { n: 7 }]],
+    ["method", [undefined, null, "", 5, "run.stop", "RUN.START", " run.start", "__proto__", "constructor", "x".repeat(65), "x".repeat(10_000), ["run.start"]]],
+    ["params", [null, "x", 5, true, [1], hugeList(1000, 1)]],
+  ];
+}
+
+/** `run.start` params: unknown and wrongly typed fields, and every run field the classic schema refuses. */
+function runStartBadFields(f: FuzzFixture, mintedThread = false): Array<[string, unknown[]]> {
+  return [
+    ...envelopeBadFields(),
+    ["params", [{}, { input }, { assistant_id: "story", input, stream_mode: ["values"] }]],
+    ["params.assistant_id", [undefined, null, 123, "", "no-such-graph", UNKNOWN_UUID, "x".repeat(300), ["story"]]],
+    ["params.multitask_strategy", ["sometimes", 1, null]],
+    ["params.multitaskStrategy", ["never", 0]],
+    ["params.config", ["x", [1], 5, { debug: true }, { callbacks: [] }, { recursion_limit: 0 }, { recursion_limit: 1e308 }, { tags: hugeList(100_000, "t") }, { configurable: { __pregel_send: 1 } }]],
+    ["params.config.configurable", ["x", [1], Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, i]))]],
+    // Tenant A's own checkpoint is a fork point on its thread, but no checkpoint of a thread not created yet.
+    ["params.config.configurable.checkpoint_id", [UNKNOWN_CHECKPOINT, f.checkpointB, "not a checkpoint", 5, "", ...(mintedThread ? [f.checkpointA] : [])]],
+    ["params.metadata", ["x", [1], 5, { ["k".repeat(300)]: 1 }]],
+    ["params.context", ["x", 5, [1]]],
+    ["params.interrupt_before", ["llm", [1], hugeList(100, "llm"), { a: 1 }]],
+    ["params.interrupt_after", ["llm", [1], 5]],
+    // Fields of the classic body that v2 sets itself, and fields nobody knows: refused by name.
+    ["params.if_not_exists", ["reject", "create"]],
+    ["params.stream_mode", [["values"], "bogus"]],
+    ["params.checkpoint_id", [UNKNOWN_CHECKPOINT]],
+    ["params.command", [{ resume: 1 }]],
+    ["params.forkFrom", [{ checkpoint_id: UNKNOWN_CHECKPOINT }]],
+    // Past the 1 MB body limit: a 413 from the body parser.
+    ["params.input", ["x".repeat(1_100_000)]],
+  ];
+}
+
+/** `input.respond` params: malformed answers, and well-formed ones to interrupts the thread does not wait on. */
+function inputRespondBadFields(f: FuzzFixture): Array<[string, unknown[]]> {
+  return [
+    ...envelopeBadFields(),
+    [
+      "params",
+      [
+        {},
+        { response: 1 },
+        { interrupt_id: "nope" },
+        { responses: [] },
+        { responses: "x" },
+        { responses: [{ interrupt_id: "nope", response: 1 }] },
+        { responses: [{ interrupt_id: "nope", response: 1 }, { interrupt_id: UNKNOWN_UUID, response: 2 }] },
+        { responses: [{ interrupt_id: 5, response: 1 }] },
+        { responses: [{ interrupt_id: "nope", response: 1, extra: 1 }] },
+        { responses: hugeList(65, { interrupt_id: "nope", response: 1 }) },
+        { responses: hugeList(5000, { interrupt_id: "nope", response: 1 }) },
+        { interrupt_id: "nope", response: 1, responses: [{ interrupt_id: "nope", response: 1 }] },
+        { interrupt_id: "nope", response: 1, strict_resume: "yes" },
+        { interrupt_id: "nope", response: 1, update: { messages: [] }, goto: "llm", config: { configurable: { checkpoint_id: f.checkpointB } } },
+      ],
+    ],
+    ["params.interrupt_id", [undefined, null, "", 5, "x".repeat(300), UNKNOWN_UUID, f.runA, f.checkpointA, "__proto__", ["nope"]]],
+    ["params.namespace", [5, "ns", [5], hugeList(33, "a"), ["x".repeat(1025)]]],
+    ["params.strict_resume", ["yes", 1, null]],
+    ["params.extra", [1]],
+    ["params.response", ["x".repeat(1_100_000)]],
+  ];
+}
+
+const commandPath = (threadId: string) => `/threads/${threadId}/commands`;
+const runStartBody = () => ({ id: 7, method: "run.start", params: { assistant_id: "story", input, config: quick } });
+
+/** Protocol v2 routes (`POST /threads/{tid}/commands`, `POST /threads/{tid}/stream/events`). */
+const PROTOCOL_ROUTES: RouteSpec[] = [
+  {
+    // A valid run.start on tenant A's thread: each mutation must be what refuses it.
+    name: "POST /threads/:tid/commands run.start",
+    method: "POST",
+    auth: "tenant",
+    tenantScoped: true,
+    envelopes: true,
+    path: (f) => commandPath(f.threadA),
+    // No unknown id here: a valid run.start there creates the thread (see the minted-thread route).
+    badPaths: (f) => [f.threadB, ...MALFORMED_IDS].map(commandPath),
+    body: runStartBody,
+    badFields: runStartBadFields,
+  },
+  {
+    // run.start creates its thread lazily: a refused one must leave neither a thread nor a run behind.
+    name: "POST /threads/:tid/commands run.start (minted thread)",
+    method: "POST",
+    auth: "tenant",
+    envelopes: true,
+    path: () => commandPath(MINTED_THREAD),
+    body: runStartBody,
+    badFields: (f) => runStartBadFields(f, true),
+  },
+  {
+    // Not waiting on any interrupt id: every answer is to an unknown interrupt (or malformed).
+    name: "POST /threads/:tid/commands input.respond",
+    method: "POST",
+    auth: "tenant",
+    tenantScoped: true,
+    envelopes: true,
+    path: (f) => commandPath(f.interruptedThreadA),
+    badPaths: (f) => [...threadIds(f), f.threadA, f.emptyThreadA].map(commandPath),
+    body: () => ({ id: 8, method: "input.respond", params: { interrupt_id: "no-such-interrupt", response: { approved: true } } }),
+    badFields: inputRespondBadFields,
+  },
+  {
+    name: "POST /threads/:tid/stream/events",
+    method: "POST",
+    auth: "tenant",
+    tenantScoped: true,
+    streamsValidBody: true,
+    path: (f) => `/threads/${f.threadA}/stream/events`,
+    // The unknown id and tenant B's thread stream (silently): the client subscribes before its first run.start.
+    badPaths: (f) => threadIds(f).map((id) => `/threads/${id}/stream/events`),
+    body: () => ({ channels: ["values", "lifecycle"], namespaces: [[]], depth: 1, since: 0 }),
+    badFields: () => [
+      ["channels", [undefined, null, [], "values", ["bogus"], [5], [null], [["values"]], ["custom:"], ["Values"], ["x".repeat(300)], hugeList(33, "values"), hugeList(100_000, "values")]],
+      ["channels.0", ["", "lifecycle ", "custom:", "__proto__", "messages|values"]],
+      ["namespaces", [null, "x", [5], ["a"], [[5]], [["x".repeat(1025)]], [hugeList(33, "a")], hugeList(65, []), hugeList(100_000, [])]],
+      ["depth", [null, -1, 1.5, 65, "1", 1e308, true]],
+      ["since", [null, -1, 1.5, "0", 1e308, 2 ** 53, [0]]],
+      ["extra", [1, null]],
+      ["channel", [["values"]]],
+      ["since_seq", [0]],
+    ],
+  },
+];
 
 const threadRunsPath = (f: FuzzFixture) => `/threads/${f.threadA}/runs`;
 
@@ -319,4 +467,5 @@ export const ROUTES: RouteSpec[] = [
     badPaths: (f) => runIds(f).map((id) => `${threadRunsPath(f)}/${id}/cancel`),
     badQueries: ["wait=maybe", "action=explode", "wait=2"],
   },
+  ...PROTOCOL_ROUTES,
 ];
