@@ -57,12 +57,24 @@ export class RunsRepo {
 
   /**
    * The thread's runs with an ordinal above `afterSeq`, oldest first, at most `limit` (protocol v2 streams
-   * follow a thread run by run). `afterSeq` null = the newest `limit` runs.
+   * follow a thread run by run), of the tenant only. `afterSeq` null = where a new connection starts: the oldest
+   * unfinished run, or the latest run when every run is finished.
    */
-  async listByThreadSeq(threadId: string, afterSeq: number | null, limit: number): Promise<RunRecord[]> {
+  async listByThreadSeq(tenantId: string, threadId: string, afterSeq: number | null, limit: number): Promise<RunRecord[]> {
     const { rows } = afterSeq === null
-      ? await this.db.query(`SELECT * FROM (SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 ORDER BY thread_seq DESC LIMIT $2) r ORDER BY thread_seq`, [threadId, limit])
-      : await this.db.query(`SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 AND thread_seq > $2 ORDER BY thread_seq LIMIT $3`, [threadId, afterSeq, limit]);
+      ? await this.db.query(
+          `SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 AND tenant_id = $2 AND thread_seq >= COALESCE(
+             (SELECT min(thread_seq) FROM runs WHERE thread_id = $1 AND tenant_id = $2 AND status IN ('pending', 'running')),
+             (SELECT max(thread_seq) FROM runs WHERE thread_id = $1 AND tenant_id = $2))
+           ORDER BY thread_seq LIMIT $3`,
+          [threadId, tenantId, limit],
+        )
+      : await this.db.query(`SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 AND tenant_id = $2 AND thread_seq > $3 ORDER BY thread_seq LIMIT $4`, [
+          threadId,
+          tenantId,
+          afterSeq,
+          limit,
+        ]);
     return rows.map(toRun);
   }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   AppError,
+  NotFoundError,
   CommandEnvelope,
   InputRespondParams,
   RunCreateBody,
@@ -57,8 +58,10 @@ export class CommandsService {
     const parsed = RunStartParams.safeParse(raw);
     if (!parsed.success) return invalid(id, parsed.error, "params.");
     const { multitaskStrategy, multitask_strategy, langsmith_tracer: _ignored, input, ...rest } = parsed.data;
-    // An input sent to a thread paused at an interrupt answers it (what the official server does).
-    const resume = input !== undefined && input !== null && (await this.pendingInterrupts(tenantId, threadId)).length > 0;
+    // An input sent to a thread paused at an interrupt answers it (what the official server does), unless it
+    // forks from a checkpoint: an edited message starts a branch, it does not answer the pause.
+    const forks = typeof (rest.config as { configurable?: { checkpoint_id?: unknown } } | undefined)?.configurable?.checkpoint_id === "string";
+    const resume = !forks && input !== undefined && input !== null && (await this.pendingInterrupts(tenantId, threadId)).length > 0;
     const body = toRunCreate(id, {
       ...rest,
       ...(resume ? { command: { resume: input } } : { input: input ?? null }),
@@ -90,7 +93,11 @@ export class CommandsService {
 
   /** The ids of the interrupts the thread waits on (empty for a missing thread or one that waits on nothing). */
   private async pendingInterrupts(tenantId: string, threadId: string): Promise<string[]> {
-    const thread = await this.threads.get(tenantId, threadId).catch(() => null);
+    // A missing thread is "no interrupts"; a database error must not turn an answer into a fresh run.
+    const thread = await this.threads.get(tenantId, threadId).catch((err) => {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    });
     // Only an `interrupted` thread can hold one: the common run.start pays no state read.
     if (thread?.status !== "interrupted") return [];
     const state = await this.threads.getState(tenantId, threadId);

@@ -8,9 +8,10 @@ import { appliedThroughSeq, type V2Event } from "./v2-event";
 /** Bounds of a thread's v2 event stream. */
 export interface ThreadEventsOptions {
   /**
-   * How many of the thread's latest runs are replayed to a new connection (each from its first journal entry).
-   * Older runs are in the thread state (`GET /state`, `POST /history`), which is where the client hydrates
-   * from. @defaultValue 5
+   * Most runs read per page of the runs table. A new connection replays from the thread's oldest unfinished run,
+   * or only its latest run when all are finished (each from its first journal entry): older runs are in the
+   * thread state (`GET /state`, `POST /history`), which is where the client hydrates from, and a replayed
+   * terminal of a run before the client's own would settle its `submit()` at once. @defaultValue 16
    */
   replayRuns?: number;
   /**
@@ -21,8 +22,8 @@ export interface ThreadEventsOptions {
 }
 
 /**
- * The protocol v2 events of a thread, as SSE frames for `pipeSse`: the last `replayRuns` runs from their first
- * journal entry, then every later run as it comes, forever (until `signal` aborts). Each run's journal goes
+ * The protocol v2 events of a thread, as SSE frames for `pipeSse`: the runs from the oldest unfinished one (or
+ * the latest, when all are finished), each from its first journal entry, then every later run as it comes, forever (until `signal` aborts). Each run's journal goes
  * through its own {@link RunTranslator}; only what `body` selects is yielded. Live entries come through the
  * same subscription as classic streams (`subscribeRun`: the per-process journal hub, bounded buffers, and
  * backpressure from the socket, since nothing here reads ahead of what the writer takes).
@@ -40,9 +41,11 @@ export async function* threadEvents(runs: RunsService, tenantId: string, threadI
     wake?.();
   });
   try {
+    const pageSize = options.replayRuns ?? 16;
     let lastSeq: number | null = null;
-    let pending = await runs.threadRuns(threadId, null, options.replayRuns ?? 5);
+    let pending = await runs.threadRuns(tenantId, threadId, null, pageSize);
     for (;;) {
+      if (signal.aborted) return;
       for (const run of pending) {
         lastSeq = run.thread_seq;
         if (run.tenant_id !== tenantId) continue;
@@ -57,8 +60,11 @@ export async function* threadEvents(runs: RunsService, tenantId: string, threadI
         if (signal.aborted || !translator.finished) return;
       }
       announced = false;
-      pending = await runs.threadRuns(threadId, lastSeq ?? 0, 16);
-      if (pending.length || signal.aborted) continue;
+      pending = await runs.threadRuns(tenantId, threadId, lastSeq ?? 0, pageSize);
+      // Checked before `continue`: a client gone during the read must end the loop, or it would re-read forever
+      // without yielding, and pipeSse's cleanup (heartbeat, listener, stream slot) would never run.
+      if (signal.aborted) return;
+      if (pending.length) continue;
       if (!announced) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, recheckMs);
@@ -66,6 +72,8 @@ export async function* threadEvents(runs: RunsService, tenantId: string, threadI
             clearTimeout(timer);
             resolve();
           };
+          // An abort between the check above and here found no `wake` to call.
+          if (signal.aborted) wake();
         });
         wake = undefined;
       }

@@ -92,6 +92,13 @@ describe("RunTranslator", () => {
     expect((events.at(-1)!.params.data as any).event).toBe("interrupted");
   });
 
+  it("the chunk LangGraph streams at an interrupt (only __interrupt__) asks for input and sends no empty values", () => {
+    const interrupt = [{ id: "i2", value: "ok?" }];
+    const events = translateAll([entry("metadata", {}), entry("values", { __interrupt__: interrupt }), entry("end", { status: "success" })]);
+    expect(events.filter((e) => e.method === "input.requested")).toHaveLength(1);
+    expect(events.filter((e) => e.method === "values")).toHaveLength(0);
+  });
+
   it("an error ends failed with its message; a takeover restart finishes the lost attempt's message as partial", () => {
     const failed = translateAll([entry("metadata", {}), entry("error", { error: "Boom", message: "it broke" }), entry("end", { status: "error" })]);
     expect(failed.at(-1)!.params.data).toEqual({ event: "failed", graph_name: "story", error: "it broke" });

@@ -140,6 +140,9 @@ export class RunTranslator {
     if (data && typeof data === "object" && !Array.isArray(data) && "__interrupt__" in data) {
       const { __interrupt__: interrupts, ...rest } = data as Data;
       this.requestInputs(out, namespace, interrupts);
+      // At an interrupt LangGraph streams a chunk holding only `__interrupt__`: it is no snapshot of the state,
+      // and sent as `values: {}` the client would replace its state with nothing but its messages.
+      if (Object.keys(rest).length === 0) return;
       values = rest;
     }
     if (namespace.length) out.push("values", namespace, values);

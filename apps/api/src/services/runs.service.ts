@@ -120,11 +120,11 @@ export class RunsService {
   }
 
   /**
-   * The thread's runs by ordinal (`thread_seq`): those after `afterSeq`, or the newest `limit` when it is null.
-   * The caller checked the thread belongs to the tenant.
+   * The tenant's runs of the thread by ordinal (`thread_seq`): those after `afterSeq`; when it is null, from the
+   * oldest unfinished run (or the latest, when all are finished). At most `limit`.
    */
-  threadRuns(threadId: string, afterSeq: number | null, limit: number): Promise<RunRecord[]> {
-    return this.deps.runs.listByThreadSeq(threadId, afterSeq, limit);
+  threadRuns(tenantId: string, threadId: string, afterSeq: number | null, limit: number): Promise<RunRecord[]> {
+    return this.deps.runs.listByThreadSeq(tenantId, threadId, afterSeq, limit);
   }
 
   /** Unscoped re-read of a run (its status after its journal ended). */
