@@ -1,3 +1,4 @@
+import path from "node:path";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "@runline/testing";
 import { startTestRunline, type TestRunline } from "../harness";
 
@@ -17,6 +18,7 @@ export async function startModelHttpRig(name: string, env: Record<string, string
     // Small enough that the stall test ends quickly; far above any delay the scripts use between chunks.
     RUNLINE_MODEL_IDLE_TIMEOUT_MS: "800",
     RUNLINE_MODEL_MAX_RETRIES: "1",
+    RUNLINE_CONFIG: path.join(__dirname, "../fixtures/runline.model-http.json"),
     ...env,
   });
   return {
