@@ -14,6 +14,8 @@ export interface LiveRun {
   frames: SseFrame[];
   /** Reads frames until `n` message tokens arrived. */
   readTokens(n: number): Promise<void>;
+  /** Reads frames until one matches. */
+  readUntil(match: (frame: SseFrame) => boolean): Promise<SseFrame>;
   /** Reads the rest of the stream (it closes after the run's terminal event). */
   readToEnd(): Promise<SseFrame[]>;
   tokens(): SseFrame[];
@@ -39,6 +41,14 @@ export async function startLiveRun(t: TestRunline, threadId: string, text: strin
         const next = await stream.frames.next();
         if (next.done) throw new Error(`stream ended after ${tokens().length} tokens`);
         frames.push(next.value);
+      }
+    },
+    async readUntil(match) {
+      for (;;) {
+        const next = await stream.frames.next();
+        if (next.done) throw new Error(`stream ended before the awaited frame: ${JSON.stringify(frames.slice(-3))}`);
+        frames.push(next.value);
+        if (match(next.value)) return next.value;
       }
     },
     async readToEnd() {

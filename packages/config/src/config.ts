@@ -102,6 +102,10 @@ export const RunlineEnvSchema = z
     OPENAI_BASE_URL: z.string().optional(),
     RUNLINE_MODEL: z.string().default("gpt-4o-mini"),
     RUNLINE_MODEL_PROVIDER: z.enum(["story", "openai"]).optional(),
+    /** Longest the OpenAI-compatible provider may send no byte (before the headers or between chunks) before the call fails. */
+    RUNLINE_MODEL_IDLE_TIMEOUT_MS: PositiveInt(60_000),
+    /** Retries of a model request that failed before its first token (429 honours `retry-after`); never mid-stream. */
+    RUNLINE_MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
     RUNLINE_STORY_TOKENS: PositiveInt(200),
     RUNLINE_STORY_DELAY_MS: z.coerce.number().int().nonnegative().default(20),
     /**
@@ -140,7 +144,7 @@ export const RunlineEnvSchema = z
 
 export type ModelConfig =
   | { provider: "story"; story: { tokens: number; delayMs: number } }
-  | { provider: "openai"; openai: { apiKey?: string; baseURL?: string; model: string }; story: { tokens: number; delayMs: number } };
+  | { provider: "openai"; openai: { apiKey?: string; baseURL?: string; model: string; maxRetries: number; idleTimeoutMs: number }; story: { tokens: number; delayMs: number } };
 
 /** Runline's configuration, parsed once at start and passed down. */
 export interface RunlineConfig {
@@ -210,7 +214,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const provider = env.RUNLINE_MODEL_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "story");
   const model: ModelConfig =
     provider === "openai"
-      ? { provider, openai: { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.RUNLINE_MODEL }, story }
+      ? { provider, openai: { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.RUNLINE_MODEL, maxRetries: env.RUNLINE_MODEL_MAX_RETRIES, idleTimeoutMs: env.RUNLINE_MODEL_IDLE_TIMEOUT_MS }, story }
       : { provider, story };
   return Object.freeze({
     // Without API keys anyone who can reach the port owns every thread, so default to loopback only.

@@ -3,6 +3,7 @@ import type { CancelAction, RunPartial, RunRecord } from "@runline/core";
 import type { RunnableGraph } from "./graph-registry";
 import type { PartialCollector } from "./partial-collector";
 import { buildPartialMessage, type PartialMarker } from "./partial-message";
+import { cancelledToolResults } from "./unanswered-tool-calls";
 
 export interface SavePartialOptions {
   graph: RunnableGraph;
@@ -66,6 +67,18 @@ export async function savePartialOutput(options: SavePartialOptions): Promise<Sa
         action,
         head_checkpoint_id: written.configurable.checkpoint_id,
       };
+    }
+  }
+  if (headIsOurs) {
+    // A stop while a tool ran: answer its committed calls, or the next provider request is rejected.
+    const results = cancelledToolResults((values as Record<string, unknown> | null)?.messages, run.run_id);
+    if (results.length) {
+      const after = await graph.getState(rootConfig(threadId));
+      const asNode: string | undefined = (after?.next ?? [])[0];
+      const written = await graph.updateState(rootConfig(threadId), { messages: results }, asNode);
+      values = { ...values, messages: [...((values?.messages as unknown[]) ?? []), ...results] };
+      const id = written.configurable.checkpoint_id;
+      saved = { ...saved, checkpoint_id: id, head_checkpoint_id: id, parent_checkpoint_id: saved.parent_checkpoint_id ?? head.config.configurable.checkpoint_id };
     }
   }
   if (action === "rollback" && headIsOurs) {

@@ -4,3 +4,4 @@ export * from "./sse-client";
 export * from "./runline-env";
 export * from "./private-services";
 export { FAST_RECOVERY } from "./fault-settings";
+export * from "./fake-openai-server";

@@ -104,11 +104,47 @@ export function executeAttempt(deps: RunProcessorDeps, scope: AttemptScope, star
     } catch (err) {
       if (isFenced(err)) guard.stop("interrupt", "superseded");
       if (guard.reason) return endStopped(deps, scope, graph, guard.reason, collector, settled, startCheckpointId);
-      const error = { error: (err as Error)?.name ?? "Error", message: (err as Error)?.message ?? String(err) };
-      await journal.append("error", error).catch(() => undefined);
-      return { kind: "finished", outcome: { status: "error", error } };
+      return endFailed(deps, scope, graph, err, collector, settled, startCheckpointId);
     }
   });
+}
+
+/**
+ * A run that failed (the provider answered 429/500, sent a broken chunk, or went silent; or the graph threw): it
+ * ends `error`, and what the model had streamed before the failure is saved like a cancel's partial (reason
+ * `error`), so the thread keeps what subscribers saw and "please continue" can pick up from it.
+ */
+async function endFailed(
+  deps: RunProcessorDeps,
+  scope: AttemptScope,
+  graph: RunnableGraph,
+  err: unknown,
+  collector: PartialCollector,
+  settled: RunSettledHandler,
+  startCheckpointId: string | null,
+): Promise<AttemptEnd> {
+  const error = { error: (err as Error)?.name ?? "Error", message: (err as Error)?.message ?? String(err) };
+  await scope.journal.append("error", error).catch(() => undefined);
+  if (collector.tokenCount() === 0) return { kind: "finished", outcome: { status: "error", error } };
+  try {
+    await settled.wait(deps.settleTimeoutMs ?? 5000);
+    await scope.journal.flush();
+    const { partial, values } = await savePartialOutput({
+      graph,
+      checkpointer: deps.checkpointer,
+      run: scope.run,
+      collector,
+      action: "interrupt",
+      reason: "error",
+      startCheckpointId,
+    });
+    await appendFinalValues(scope, graph, values);
+    return { kind: "finished", outcome: { status: "error", error, partial } };
+  } catch (saveErr) {
+    // A fenced write means a later attempt owns the run; anything else must not hide the provider's error.
+    if (isFenced(saveErr)) return { kind: "abandoned" };
+    return { kind: "finished", outcome: { status: "error", error } };
+  }
 }
 
 async function endStopped(

@@ -1,5 +1,6 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { ChatOpenAI } from "@langchain/openai";
+import { createIdleTimeoutFetch } from "./idle-timeout-fetch";
 import { StoryChatModel } from "./story-chat-model";
 
 /** Pace and length of the built-in story model. */
@@ -16,6 +17,14 @@ export interface OpenAISettings {
   apiKey?: string;
   baseURL?: string;
   model: string;
+  /**
+   * Retries `ChatOpenAI` makes for a request that failed before its first token (429, 5xx, connection refused);
+   * it honours `retry-after` up to 60 s. A failure mid-stream is never retried (the tokens already reached
+   * subscribers). @defaultValue 2
+   */
+  maxRetries?: number;
+  /** Longest silence (no byte) from the provider before the request fails. @defaultValue 60000 */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -53,13 +62,15 @@ export function createChatModelFactory(settings: ModelSettings): ChatModelFactor
         delayMs: overrides.delayMs ?? settings.story.delayMs,
       });
   }
-  const { apiKey, baseURL, model } = settings.openai;
+  const { apiKey, baseURL, model, maxRetries = 2, idleTimeoutMs = 60_000 } = settings.openai;
+  const fetchWithIdleTimeout = createIdleTimeoutFetch(idleTimeoutMs);
   return (overrides = {}) =>
     new ChatOpenAI({
+      maxRetries,
       apiKey: apiKey ?? (baseURL !== undefined ? PLACEHOLDER_API_KEY : undefined),
       model: overrides.model ?? model,
       // Streaming makes even a plain `invoke` emit tokens, which `messages` stream mode and cancel rely on.
       streaming: true,
-      ...(baseURL !== undefined && { configuration: { baseURL } }),
+      configuration: { fetch: fetchWithIdleTimeout, ...(baseURL !== undefined && { baseURL }) },
     });
 }

@@ -1,0 +1,35 @@
+import path from "node:path";
+import { startFakeOpenAIServer, type FakeOpenAIServer } from "@runline/testing";
+import { startTestRunline, type TestRunline } from "../harness";
+
+/** A Runline whose model is `ChatOpenAI` talking real HTTP to a fake OpenAI-compatible server on loopback. */
+export interface ModelHttpRig {
+  t: TestRunline;
+  fake: FakeOpenAIServer;
+  close(): Promise<void>;
+}
+
+export async function startModelHttpRig(name: string, env: Record<string, string> = {}): Promise<ModelHttpRig> {
+  const fake = await startFakeOpenAIServer();
+  const t = await startTestRunline(name, {
+    RUNLINE_MODEL_PROVIDER: "openai",
+    OPENAI_BASE_URL: fake.baseURL,
+    RUNLINE_MODEL: "fake-gpt",
+    // Small enough that the stall test ends quickly; far above any delay the scripts use between chunks.
+    RUNLINE_MODEL_IDLE_TIMEOUT_MS: "800",
+    RUNLINE_MODEL_MAX_RETRIES: "1",
+    RUNLINE_CONFIG: path.join(__dirname, "../fixtures/runline.model-http.json"),
+    ...env,
+  });
+  return {
+    t,
+    fake,
+    async close() {
+      await t.close();
+      await fake.close();
+    },
+  };
+}
+
+/** `n` word tokens: "w0 w1 w2 …". */
+export const words = (n: number) => Array.from({ length: n }, (_, i) => (i ? ` w${i}` : "w0"));
