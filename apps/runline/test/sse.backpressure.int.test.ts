@@ -11,7 +11,8 @@ let threadId: string;
 let runId: string;
 
 beforeAll(async () => {
-  t = await startTestRunline("sse-backpressure", { RUNLINE_SSE_SLOW_CLIENT_MS: "1000" });
+  // Long enough that all 20 streams are open at once before the first is dropped, even on a loaded machine.
+  t = await startTestRunline("sse-backpressure", { RUNLINE_SSE_SLOW_CLIENT_MS: "4000" });
   threadId = (await t.api.post("/threads", {})).body.thread_id;
   // A run that waits a minute in the queue, with a long journal written straight into it: ~60 MB of events,
   // more than the kernel's socket buffers can hide (loopback receive buffers grow to 32 MB here).
@@ -54,7 +55,7 @@ describe("SSE to clients that do not read", () => {
     const clients = Array.from({ length: 20 }, () => stalledClient(path));
     await waitFor(async () => (await openStreams()) === 20, { what: "20 streams open" });
     // Every client is served what its socket takes, then dropped as too slow: the server closes the stream.
-    await waitFor(async () => (await openStreams()) === 0, { what: "the stalled streams dropped", timeoutMs: 20_000 });
+    await waitFor(async () => (await openStreams()) === 0, { what: "the stalled streams dropped", timeoutMs: 30_000 });
     const grownMb = (process.memoryUsage().rss - before) / 2 ** 20;
     // Buffering the journal for each would cost 20 × ~60 MB = 1.2 GB. Measured alone: ~70 MB, mostly the
     // 500-entry backlog page each client has in flight; RSS is shared with the rest of this jest worker, so the
@@ -67,7 +68,7 @@ describe("SSE to clients that do not read", () => {
     const path = `/threads/${threadId}/runs/${runId}/stream`;
     const client = stalledClient(path);
     await waitFor(async () => (await openStreams()) === 1, { what: "stream open" });
-    await waitFor(async () => (await openStreams()) === 0, { what: "stream dropped", timeoutMs: 20_000 });
+    await waitFor(async () => (await openStreams()) === 0, { what: "stream dropped", timeoutMs: 30_000 });
     client.resume();
     await client.closed;
     const ids = [...client.text().matchAll(/^id: (\S+)$/gm)].map((m) => m[1]);
