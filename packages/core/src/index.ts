@@ -7,3 +7,4 @@ export * from "./schemas";
 export * from "./stream-modes";
 export * from "./transient";
 export * from "./protocol-schemas";
+export * from "./wakeup";

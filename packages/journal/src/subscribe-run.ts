@@ -1,3 +1,4 @@
+import { Wakeup } from "@runline/core";
 import type { Redis } from "ioredis";
 import { END_EVENT, GAP_EVENT, type JournalEntry } from "./entry";
 import { EntryQueue } from "./entry-queue";
@@ -64,12 +65,9 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
   const live = new EntryQueue();
   let lastId = after; // last id yielded (or resumed from); everything at or before it is a duplicate
   let backfill = true; // the stream holds entries the live buffer may not: read it after lastId
-  let wakeup: (() => void) | undefined;
-  const wake = () => {
-    const resolve = wakeup;
-    wakeup = undefined;
-    resolve?.();
-  };
+  const wakeup = new Wakeup();
+  const wake = wakeup.wake;
+  const sleep = () => wakeup.sleep(deadline === undefined ? undefined : deadline - Date.now());
   const onEntry = (entry: JournalEntry) => {
     if (live.size >= maxBuffered) {
       // Every dropped entry is in the stream (it was XADDed before it was published): re-read instead of growing.
@@ -109,7 +107,7 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
       if (stopped()) return;
       if (suspended) {
         if (deadline !== undefined && Date.now() >= deadline) return;
-        await sleepUntilWoken(deadline, (resolve) => (wakeup = resolve), wake);
+        await sleep();
         continue;
       }
       if (backfill) {
@@ -139,9 +137,9 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
         }
         continue;
       }
-      // Checked again right before parking: an abort during an earlier await found no waiter to wake.
+      // Checked right before parking too: a stop or a spent grace period returns now, not after one more look.
       if (stopped() || (deadline !== undefined && Date.now() >= deadline)) return;
-      await sleepUntilWoken(deadline, (resolve) => (wakeup = resolve), wake);
+      await sleep();
     }
   } finally {
     signal?.removeEventListener("abort", wake);
@@ -149,13 +147,3 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
   }
 }
 
-/** Parks the generator until `wake` runs (new entry, resync, abort) or the optional deadline passes. */
-async function sleepUntilWoken(
-  deadline: number | undefined,
-  park: (resolve: () => void) => void,
-  wake: () => void,
-): Promise<void> {
-  const timer = deadline === undefined ? undefined : setTimeout(wake, Math.max(0, deadline - Date.now()));
-  await new Promise<void>(park);
-  clearTimeout(timer);
-}

@@ -1,4 +1,4 @@
-import { isTerminalRunStatus, type RunRecord, type StreamEventsBody } from "@runline/core";
+import { isTerminalRunStatus, Wakeup, type RunRecord, type StreamEventsBody } from "@runline/core";
 import type { JournalEntry } from "@runline/journal";
 import type { RunsService } from "../services/runs.service";
 import { createEventFilter } from "./v2-filter";
@@ -13,7 +13,7 @@ export interface ThreadEventsOptions {
    * thread state (`GET /state`, `POST /history`), which is where the client hydrates from, and a replayed
    * terminal of a run before the client's own would settle its `submit()` at once. @defaultValue 16
    */
-  replayRuns?: number;
+  runsPageSize?: number;
   /**
    * How often an idle connection re-reads the thread's runs even without an announcement (pub/sub is the fast
    * path, not the record). @defaultValue 5000
@@ -31,24 +31,20 @@ export interface ThreadEventsOptions {
 export async function* threadEvents(runs: RunsService, tenantId: string, threadId: string, body: StreamEventsBody, signal: AbortSignal, options: ThreadEventsOptions = {}): AsyncGenerator<JournalEntry> {
   const keep = createEventFilter(body);
   const recheckMs = options.recheckMs ?? 5000;
-  let wake: (() => void) | undefined;
-  let announced = false;
-  const onAbort = () => wake?.();
-  signal.addEventListener("abort", onAbort);
+  // Woken by a run announced on the thread or by the client going away; a wake during a read is kept, so the
+  // next park returns at once and reads again.
+  const wakeup = new Wakeup();
+  signal.addEventListener("abort", wakeup.wake);
   // Listen before the first read of the runs table: a run created after the read is announced to us.
-  const unlisten = await runs.onThreadRun(threadId, () => {
-    announced = true;
-    wake?.();
-  });
+  const unlisten = await runs.onThreadRun(threadId, wakeup.wake);
   try {
-    const pageSize = options.replayRuns ?? 16;
+    const pageSize = options.runsPageSize ?? 16;
     let lastSeq: number | null = null;
     let pending = await runs.threadRuns(tenantId, threadId, null, pageSize);
     for (;;) {
       if (signal.aborted) return;
       for (const run of pending) {
         lastSeq = run.thread_seq;
-        if (run.tenant_id !== tenantId) continue;
         // Every event of this run is at or below `since`: no need to read its journal at all.
         if (body.since !== undefined && appliedThroughSeq(run.thread_seq + 1) <= body.since) continue;
         const translator = new RunTranslator(run);
@@ -59,28 +55,16 @@ export async function* threadEvents(runs: RunsService, tenantId: string, threadI
         // reconnects and replays, rather than skipping the rest of this run.
         if (signal.aborted || !translator.finished) return;
       }
-      announced = false;
       pending = await runs.threadRuns(tenantId, threadId, lastSeq ?? 0, pageSize);
       // Checked before `continue`: a client gone during the read must end the loop, or it would re-read forever
       // without yielding, and pipeSse's cleanup (heartbeat, listener, stream slot) would never run.
       if (signal.aborted) return;
       if (pending.length) continue;
-      if (!announced) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, recheckMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-          // An abort between the check above and here found no `wake` to call.
-          if (signal.aborted) wake();
-        });
-        wake = undefined;
-      }
+      await wakeup.sleep(recheckMs);
       if (signal.aborted) return;
     }
   } finally {
-    signal.removeEventListener("abort", onAbort);
+    signal.removeEventListener("abort", wakeup.wake);
     unlisten();
   }
 }
