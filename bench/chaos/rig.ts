@@ -16,6 +16,12 @@ import { spawnRunline, type RunlineProcess } from "./processes";
 
 export { FAST_RECOVERY };
 
+/**
+ * The suite is one tenant creating hundreds of runs at once to break things under load; the per-tenant quotas
+ * (100 active runs, 600 per minute by default) would refuse it first. Quotas have tests of their own.
+ */
+const LOAD_QUOTAS = { RUNLINE_TENANT_MAX_ACTIVE_RUNS: "10000", RUNLINE_TENANT_RUNS_PER_MINUTE: "100000" };
+
 export interface RigOptions {
   /** A private Redis the scenario may restart (`appendOnly`: AOF, fsync always). Default: the shared one. */
   privateRedis?: { appendOnly?: boolean };
@@ -46,7 +52,7 @@ export class ChaosRig {
     const redis = options.privateRedis ? await startPrivateRedis(options.privateRedis) : null;
     const postgres = options.privatePostgres ? await startPrivatePostgres() : null;
     const ns = await createTestNamespace(`chaos_${name}`, { redisUrl: redis?.url, databaseUrl: postgres?.url });
-    const env = { ...namespaceEnv(ns), ...FAST_RECOVERY, ...options.env };
+    const env = { ...namespaceEnv(ns), ...FAST_RECOVERY, ...LOAD_QUOTAS, ...options.env };
     const port = await freePort();
     const apiProcess = spawnRunline("api", "api", { ...env, HOST: "127.0.0.1", PORT: String(port) });
     const rig = new ChaosRig(ns, redis, postgres, env, apiProcess, new Api(`http://127.0.0.1:${port}`));
