@@ -10,30 +10,24 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { startTestRunline, type TestRunline } from "./harness";
-import { ensureExampleBuilt } from "./browser/build";
+import type { TestRunline } from "./harness";
 import { AI, AI_CONTENT, ARTIFACTS, lastAiText, paintedAiTexts, recordAiTexts, send, threadIdOf, waitForAiMessagesIdle, waitForAiWords, withPage as withTab, words } from "./browser/page";
-import { ensureChromium, launchChromium, type LaunchedBrowser } from "./browser/chromium";
-import { serveExample, type ExampleServer } from "./browser/serve";
+import type { LaunchedBrowser } from "./browser/chromium";
+import { BROWSER_RIG_START_MS, startBrowserRig, type BrowserRig } from "./browser/rig";
+import type { ExampleServer } from "./browser/serve";
 
 let t: TestRunline | undefined;
 let srv: ExampleServer | undefined;
 let browser: LaunchedBrowser | undefined;
 
-beforeAll(async () => {
-  // Installing Chromium (first run on a new machine) and building the page take a while; later runs are instant.
-  const executable = ensureChromium({ timeoutMs: 8 * 60_000 });
-  const dist = ensureExampleBuilt({ timeoutMs: 3 * 60_000 });
-  t = await startTestRunline("browser");
-  srv = await serveExample(dist, t.url);
-  browser = await launchChromium(executable);
-}, 12 * 60_000);
+let rig: BrowserRig | undefined;
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-  await t?.close();
-}, 60_000);
+beforeAll(async () => {
+  rig = await startBrowserRig("browser");
+  ({ t, srv, browser } = rig);
+}, BROWSER_RIG_START_MS);
+
+afterAll(() => rig?.close(), 60_000);
 
 const LEGACY = "/legacy.html";
 

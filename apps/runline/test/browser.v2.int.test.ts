@@ -10,29 +10,24 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Page, Request } from "playwright-core";
-import { startTestRunline, type TestRunline } from "./harness";
-import { ensureExampleBuilt } from "./browser/build";
-import { ensureChromium, launchChromium, type LaunchedBrowser } from "./browser/chromium";
-import { serveExample, type ExampleServer } from "./browser/serve";
+import type { TestRunline } from "./harness";
+import type { LaunchedBrowser } from "./browser/chromium";
+import { BROWSER_RIG_START_MS, startBrowserRig, type BrowserRig } from "./browser/rig";
+import type { ExampleServer } from "./browser/serve";
 import { AI, ARTIFACTS, lastAiText, paintedAiTexts, recordAiTexts, send, threadIdOf, waitForAiMessagesIdle, waitForAiWords, withPage, words } from "./browser/page";
 
 let t: TestRunline | undefined;
 let srv: ExampleServer | undefined;
 let browser: LaunchedBrowser | undefined;
 
-beforeAll(async () => {
-  const executable = ensureChromium({ timeoutMs: 8 * 60_000 });
-  const dist = ensureExampleBuilt({ timeoutMs: 3 * 60_000 });
-  t = await startTestRunline("browser-v2");
-  srv = await serveExample(dist, t.url);
-  browser = await launchChromium(executable);
-}, 12 * 60_000);
+let rig: BrowserRig | undefined;
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-  await t?.close();
-}, 60_000);
+beforeAll(async () => {
+  rig = await startBrowserRig("browser-v2");
+  ({ t, srv, browser } = rig);
+}, BROWSER_RIG_START_MS);
+
+afterAll(() => rig?.close(), 60_000);
 
 /** API requests the page made, as `METHOD /path` plus the JSON body of commands. */
 interface ApiCall {
