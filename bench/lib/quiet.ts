@@ -47,7 +47,7 @@ export async function waitForQuiet(maxWaitMs: number, threshold = 0.15, log = (s
 }
 
 /** utime + stime of a process in seconds (from /proc/<pid>/stat), NaN if unavailable. */
-function processCpuSeconds(pid: number): number {
+export function processCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

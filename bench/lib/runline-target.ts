@@ -17,12 +17,19 @@ export function runlineEnv(ns: TestNamespace, port: number, opts: TargetOptions 
     HOST: "127.0.0.1",
     PORT: String(port),
     LOG_LEVEL: "error",
+    // A worker-only process has no API: its ops routes (GET /ok) answer on the port instead.
+    ...(opts.env?.RUNLINE_ROLE === "worker" ? { RUNLINE_OPS_PORT: String(port) } : {}),
+    ...opts.env,
   };
 }
 
 export interface TargetOptions {
   /** Replaces the namespace's database URL (e.g. with extra connection `options`). */
   databaseUrl?: string;
+  /** Extra Node flags for an own-process Runline (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** Extra environment for Runline (e.g. `RUNLINE_WORKER_CONCURRENCY`). */
+  env?: Record<string, string>;
 }
 
 /** A running Runline the benchmark talks to over HTTP, wherever it runs. */
@@ -62,7 +69,7 @@ export async function startRunlineProcess(ns: TestNamespace, opts: TargetOptions
   const env = runlineEnv(ns, port, opts);
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(REPO_ROOT, "apps/runline/src/main.ts"), "--role", "all", "--no-demo"],
+    [...(opts.nodeArgs ?? []), "--import", "tsx", path.join(REPO_ROOT, "apps/runline/src/main.ts"), "--role", opts.env?.RUNLINE_ROLE ?? "all", "--no-demo"],
     { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] },
   );
   let log = "";

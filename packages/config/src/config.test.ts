@@ -22,10 +22,13 @@ describe("loadConfig", () => {
   });
 
   it("bounds every run and tenant by default (issue #9): time, output, active runs, streams, creation rate", () => {
-    const config = loadConfig({});
+    const config = loadConfig({ RUNLINE_API_KEYS: "k1:alpha" });
     expect(config.runTimeoutMs).toBe(600_000);
     expect(config.runMaxOutputBytes).toBe(16 * 1024 * 1024);
     expect(config.quotas).toEqual({ tenantActiveRuns: 100, activeRuns: 10_000, tenantStreams: 200, streams: 10_000, tenantRunsPerMinute: 600 });
+    // One tenant (no keys) is the whole service: its limits are the service's, unless set.
+    expect(loadConfig({}).quotas).toEqual({ tenantActiveRuns: 10_000, activeRuns: 10_000, tenantStreams: 10_000, streams: 10_000, tenantRunsPerMinute: 6000 });
+    expect(loadConfig({ RUNLINE_MAX_ACTIVE_RUNS: "50", RUNLINE_TENANT_MAX_STREAMS: "7" }).quotas).toMatchObject({ tenantActiveRuns: 50, tenantStreams: 7 });
     // 0 still switches the run limits off; a quota cannot be switched off (it must be a positive number).
     expect(loadConfig({ RUNLINE_RUN_TIMEOUT_MS: "0", RUNLINE_RUN_MAX_OUTPUT_BYTES: "0" })).toMatchObject({ runTimeoutMs: 0, runMaxOutputBytes: 0 });
     expect(() => loadConfig({ RUNLINE_TENANT_MAX_STREAMS: "0" })).toThrow(/RUNLINE_TENANT_MAX_STREAMS/);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { autoWorkerConcurrency } from "./worker-concurrency";
 
 const BoolEnv = z
   .enum(["1", "0", "true", "false", "yes", "no", ""])
@@ -30,6 +31,22 @@ function corsOriginsOf(value: string | undefined, withKeys: boolean): string[] {
   return list.length === 1 && list[0] === "none" ? [] : list;
 }
 
+/**
+ * The quotas. With API keys, tenants share the service, and each gets a fair share by default: 100 active runs,
+ * 200 streams, 600 run creations a minute. Without keys there is one tenant, the whole service, so its limits
+ * default to the service-wide ones (and 6,000 creations a minute): `npm start` can take 800 streams at once.
+ * A limit set in the environment is always used as set.
+ */
+function tenantQuotas(env: z.infer<typeof RunlineEnvSchema>, withKeys: boolean): RunlineConfig["quotas"] {
+  return {
+    tenantActiveRuns: env.RUNLINE_TENANT_MAX_ACTIVE_RUNS ?? (withKeys ? 100 : env.RUNLINE_MAX_ACTIVE_RUNS),
+    activeRuns: env.RUNLINE_MAX_ACTIVE_RUNS,
+    tenantStreams: env.RUNLINE_TENANT_MAX_STREAMS ?? (withKeys ? 200 : env.RUNLINE_MAX_STREAMS),
+    streams: env.RUNLINE_MAX_STREAMS,
+    tenantRunsPerMinute: env.RUNLINE_TENANT_RUNS_PER_MINUTE ?? (withKeys ? 600 : 6000),
+  };
+}
+
 /** Every setting Runline reads from the environment; nothing else reads `process.env`. */
 export const RunlineEnvSchema = z
   .object({
@@ -51,7 +68,8 @@ export const RunlineEnvSchema = z
     /** Path of the graphs file (`{"graphs": {"id": "./file.ts:export"}}`). */
     RUNLINE_CONFIG: z.string().default("runline.json"),
     RUNLINE_ROLE: z.enum(["all", "api", "worker"]).default("all"),
-    RUNLINE_WORKER_CONCURRENCY: PositiveInt(64),
+    /** Runs one worker process executes at once; `auto` = sized from the heap (see `autoWorkerConcurrency`). */
+    RUNLINE_WORKER_CONCURRENCY: z.union([z.literal("auto"), z.coerce.number().int().positive()]).default("auto"),
     RUNLINE_HEARTBEAT_MS: PositiveInt(5000),
     /** How long an SSE client may leave its socket full before it is dropped (told to reconnect with Last-Event-ID). */
     RUNLINE_SSE_SLOW_CLIENT_MS: PositiveInt(30_000),
@@ -61,16 +79,17 @@ export const RunlineEnvSchema = z
     RUNLINE_RUN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(600_000),
     /** Most bytes of events one run may write to its journal before it ends `error`, partial kept (0 = no limit). */
     RUNLINE_RUN_MAX_OUTPUT_BYTES: z.coerce.number().int().nonnegative().default(16 * 1024 * 1024),
+    // The per-tenant limits have no default here: it depends on whether there are tenants (see tenantQuotas).
     /** Runs (pending + running) one tenant may have at once; past it, creating a run is 429 `TOO_MANY_RUNS`. */
-    RUNLINE_TENANT_MAX_ACTIVE_RUNS: PositiveInt(100),
+    RUNLINE_TENANT_MAX_ACTIVE_RUNS: Unset(z.coerce.number().int().positive()),
     /** Runs (pending + running) of all tenants together. */
     RUNLINE_MAX_ACTIVE_RUNS: PositiveInt(10_000),
     /** Open SSE streams one tenant may hold across every API process; past it, 429 `TOO_MANY_STREAMS`. */
-    RUNLINE_TENANT_MAX_STREAMS: PositiveInt(200),
+    RUNLINE_TENANT_MAX_STREAMS: Unset(z.coerce.number().int().positive()),
     /** Open SSE streams of all tenants together, across every API process. */
     RUNLINE_MAX_STREAMS: PositiveInt(10_000),
     /** Runs one tenant may create per minute (counted in Redis, so across API processes); past it, 429 `RATE_LIMITED`. */
-    RUNLINE_TENANT_RUNS_PER_MINUTE: PositiveInt(600),
+    RUNLINE_TENANT_RUNS_PER_MINUTE: Unset(z.coerce.number().int().positive()),
     /**
      * Browser origins allowed to call the API: comma-separated origins, `*`, `loopback`, or `none`. Unset: `loopback`
      * without API keys, `*` with them.
@@ -227,7 +246,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     apiKeys,
     graphsConfigPath: env.RUNLINE_CONFIG,
     role: env.RUNLINE_ROLE,
-    workerConcurrency: env.RUNLINE_WORKER_CONCURRENCY,
+    workerConcurrency: env.RUNLINE_WORKER_CONCURRENCY === "auto" ? autoWorkerConcurrency() : env.RUNLINE_WORKER_CONCURRENCY,
     heartbeatMs: env.RUNLINE_HEARTBEAT_MS,
     sseSlowClientMs: env.RUNLINE_SSE_SLOW_CLIENT_MS,
     journalRetentionSeconds: env.RUNLINE_JOURNAL_RETENTION_SECONDS,
@@ -237,13 +256,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     allowedHosts: apiKeys.size > 0 || env.RUNLINE_ALLOWED_HOSTS.trim() === "*" ? null : splitList(env.RUNLINE_ALLOWED_HOSTS).map((h) => hostnameOf(h)!),
     runTimeoutMs: env.RUNLINE_RUN_TIMEOUT_MS,
     runMaxOutputBytes: env.RUNLINE_RUN_MAX_OUTPUT_BYTES,
-    quotas: {
-      tenantActiveRuns: env.RUNLINE_TENANT_MAX_ACTIVE_RUNS,
-      activeRuns: env.RUNLINE_MAX_ACTIVE_RUNS,
-      tenantStreams: env.RUNLINE_TENANT_MAX_STREAMS,
-      streams: env.RUNLINE_MAX_STREAMS,
-      tenantRunsPerMinute: env.RUNLINE_TENANT_RUNS_PER_MINUTE,
-    },
+    quotas: tenantQuotas(env, apiKeys.size > 0),
     lockDurationMs: env.RUNLINE_LOCK_DURATION_MS,
     stalledIntervalMs: env.RUNLINE_STALLED_INTERVAL_MS,
     maxAttempts: env.RUNLINE_MAX_ATTEMPTS,

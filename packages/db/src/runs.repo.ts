@@ -1,4 +1,5 @@
 import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus } from "@runline/core";
+import { escapeLiteral, type PoolClient, type QueryResult } from "pg";
 import type { Queryable } from "./pool";
 
 const COLUMNS = `run_id, thread_id, tenant_id, assistant_id, graph_id, status, metadata, multitask_strategy, kwargs,
@@ -292,13 +293,17 @@ export class RunsRepo {
   }
 
   /**
-   * Inside a checkpoint write's transaction: true while `attempt` still owns the running run. `FOR SHARE` holds
-   * off a takeover (which updates the row) until the write commits, so a write is either before the takeover
-   * or refused.
+   * Opens a checkpoint write's transaction and reads, in it, whether `attempt` still owns the running run: true
+   * while it does. `FOR SHARE` holds off a takeover (which updates the row) until the write commits, so a write
+   * is either before the takeover or refused. BEGIN and the read go in one round trip, as one simple-protocol
+   * query; that protocol takes no parameters, so the two values are inlined: the id escaped, the attempt an
+   * integer.
    */
-  static async attemptOwns(db: Queryable, runId: string, attempt: number): Promise<boolean> {
-    const { rowCount } = await db.query(`SELECT 1 FROM runs WHERE run_id = $1 AND attempt = $2 AND status = 'running' FOR SHARE`, [runId, attempt]);
-    return rowCount === 1;
+  static async beginAsOwner(client: PoolClient, runId: string, attempt: number): Promise<boolean> {
+    if (!Number.isSafeInteger(attempt)) throw new TypeError(`attempt must be an integer, got ${attempt}`);
+    const sql = `BEGIN; SELECT 1 FROM runs WHERE run_id = ${escapeLiteral(runId)} AND attempt = ${attempt} AND status = 'running' FOR SHARE`;
+    const results = (await client.query(sql)) as unknown as QueryResult[];
+    return results[1]?.rowCount === 1;
   }
 
   /** Deletes a finished run of the tenant's thread; false when missing, foreign or still active. */

@@ -35,6 +35,7 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
   const { runId, attempt } = options;
   const pending: Pending[] = [];
   let nextSeq = 0;
+  let bytesAppended = 0;
   let refused: JournalRefusal | null = null;
   let failure: { error: unknown } | null = null;
   let resending: Promise<void> | null = null;
@@ -103,6 +104,9 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
   return {
     runId,
     attempt,
+    get bytesAppended() {
+      return bytesAppended;
+    },
     async claim() {
       const [status] = await options.send("claim", "null", 0, "2");
       if (status === "ENDED" || status === "FENCED") {
@@ -117,6 +121,7 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
         return rejected;
       }
       const json = encode(data);
+      bytesAppended += event.length + json.length;
       const item = { seq: ++nextSeq, event, json, settled: false } as Pending;
       item.appended = new Promise<string>((resolve, reject) => Object.assign(item, { resolve, reject }));
       // Fire-and-forget callers learn of failures at flush (and through onRefused).

@@ -34,5 +34,10 @@ export interface AttemptJournal {
   claim(): Promise<void>;
   /** Waits for every append of this attempt so far; rejects with the first failure since the last flush. */
   flush(): Promise<void>;
+  /**
+   * Size of what this attempt has appended: event names plus their JSON, in UTF-16 units (close enough to
+   * bytes for a limit). Counted as each append is encoded, so a budget on it costs no second encoding.
+   */
+  readonly bytesAppended: number;
 }
 

@@ -30,6 +30,9 @@ export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, o
           return journal.append(event, data);
         },
         flush: () => journal.flush(),
+        get bytesAppended() {
+          return journal.bytesAppended;
+        },
       };
     },
     async end(runId, data) {

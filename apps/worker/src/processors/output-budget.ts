@@ -1,23 +1,20 @@
+import type { AttemptJournal } from "@runline/journal";
+
 /**
- * Counts the bytes one attempt writes to the run's journal and says when they pass the run's output limit.
- * The journal is what a run costs in Redis and what every subscriber replays, so that is what is bounded, not
- * tokens: a `values` event that repeats a large state counts every time it is written.
+ * The run's output limit over what one attempt writes to the run's journal. The journal is what a run costs in
+ * Redis and what every subscriber replays, so that is what is bounded, not tokens: a `values` event that repeats
+ * a large state counts every time it is written. The journal counts the size as it encodes each event
+ * ({@link AttemptJournal.bytesAppended}), so the limit costs no second `JSON.stringify` per token.
  */
 export class OutputBudget {
-  private used = 0;
-
   /** @param maxBytes most bytes of event data per run; 0 = no limit */
-  constructor(readonly maxBytes: number) {}
+  constructor(
+    readonly maxBytes: number,
+    private readonly journal: Pick<AttemptJournal, "bytesAppended">,
+  ) {}
 
-  /** Adds one event; true once the total is past the limit (the event that crossed it is still written). */
-  add(event: string, data: unknown): boolean {
-    if (this.maxBytes <= 0) return false;
-    // Length of the JSON in UTF-16 units: close enough to bytes for a limit, and no second encoding pass.
-    this.used += event.length + (JSON.stringify(data)?.length ?? 0);
-    return this.used > this.maxBytes;
-  }
-
-  get usedBytes(): number {
-    return this.used;
+  /** True once the attempt's journal output is past the limit (the event that crossed it is still written). */
+  exceeded(): boolean {
+    return this.maxBytes > 0 && this.journal.bytesAppended > this.maxBytes;
   }
 }

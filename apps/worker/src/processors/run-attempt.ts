@@ -80,13 +80,14 @@ export function executeAttempt(deps: RunProcessorDeps, scope: AttemptScope, star
     const collector = new PartialCollector();
     if (guard.reason) return endStopped(deps, scope, graph, guard.reason, collector, null, startCheckpointId);
     const settled = new RunSettledHandler(run.run_id);
-    const budget = new OutputBudget(deps.runMaxOutputBytes ?? 0);
+    const budget = new OutputBudget(deps.runMaxOutputBytes ?? 0, journal);
     const sink = {
       append: (event: string, data: unknown) => {
         telemetry.appended(event);
+        const appended = journal.append(event, data);
         // Past the limit the attempt stops the way a timeout does: LangGraph's writes settle, the partial is saved.
-        if (budget.add(event, data)) guard.stop("interrupt", "output_limit", `run exceeded its output limit of ${budget.maxBytes} bytes`);
-        return journal.append(event, data);
+        if (budget.exceeded()) guard.stop("interrupt", "output_limit", `run exceeded its output limit of ${budget.maxBytes} bytes`);
+        return appended;
       },
     };
     try {
