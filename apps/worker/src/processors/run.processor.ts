@@ -46,7 +46,8 @@ export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempt
       const { run, takeover } = claimed;
       guard.own(run.attempt, deps.runTimeoutMs);
       guard.keepLock(job, token, deps.lockDurationMs);
-      attempt = telemetry.start(run, { takeover, jobId: job.id });
+      // Log lines name the thread as its tenant's clients do (the tenant is a field of its own).
+      attempt = telemetry.start({ ...run, thread_id: publicThreadId(run.thread_id) }, { takeover, jobId: job.id });
       if (run.cancel_requested_at) guard.stop(run.cancel_action ?? "interrupt", "cancel");
       const scope: AttemptScope = {
         run,
