@@ -3,7 +3,8 @@
  * nothing (issue #9). Everything behind the API (the `threads` and `runs` rows, LangGraph's checkpoint tables,
  * queue payloads, the Redis channels that carry a thread id) names a thread by its *storage key*,
  * `<tenant>:<thread id>`; the API maps it back to the public id in everything it answers. This module is the
- * only place that builds or reads a key (migration 7 in packages/db writes the same form in SQL).
+ * only place that builds or reads a key in code; SQL spells the same form twice, in migration 7 (which converts
+ * the rows) and in `ThreadsRepo.tenantsWithPublicId` (the admin's lookup by public id).
  *
  * The separator is safe without escaping: tenant ids never contain `:` (RUNLINE_API_KEYS is `key:tenant`
  * pairs, refused otherwise), and the key is split at its first `:`, so whatever the thread id holds stays whole.

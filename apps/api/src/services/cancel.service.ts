@@ -70,7 +70,8 @@ export class CancelService {
 
   /** `POST /runs/cancel`: every matching active run of the tenant, without waiting. */
   async cancelMany(tenantId: string, filter: { threadId?: string; runIds?: string[]; status?: "pending" | "running" | "all" }, action: CancelAction): Promise<number> {
-    const runs = await this.deps.runs.listActiveForTenant(tenantId, { ...filter, threadId: filter.threadId === undefined ? undefined : threadKey(tenantId, filter.threadId) });
+    const threadId = filter.threadId === undefined ? undefined : threadKey(tenantId, filter.threadId);
+    const runs = await this.deps.runs.listActiveForTenant(tenantId, { ...filter, threadId });
     for (const run of runs) await this.cancelRun(run, { wait: false, action });
     return runs.length;
   }
@@ -137,9 +138,10 @@ export class CancelService {
   }
 
   /**
-   * Waits (at most `timeoutMs`) until the cancels in progress on the thread (by storage key) have saved their partial output. A client
-   * that pressed stop reads the thread right away (`useStream` re-reads history as it closes the stream); without
-   * this wait it would get the state from before the partial was saved.
+   * Waits (at most `timeoutMs`) until the thread's cancels in progress have saved their partial output
+   * (`threadId` is the storage key, as on the runs). A client that pressed stop reads the thread right away
+   * (`useStream` re-reads history as it closes the stream); without this wait it would get the state from before
+   * the partial was saved.
    */
   async settle(threadId: string, timeoutMs = 5000): Promise<void> {
     // A browser's stop is a closed connection (or, for resumable streams, a cancel request it does not wait
