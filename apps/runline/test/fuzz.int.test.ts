@@ -1,3 +1,4 @@
+import { quotaKeys } from "@runline/api-app";
 import { waitFor } from "@runline/testing";
 import { generateRequests, sweepRequests, type FuzzRequest } from "./fuzz/mutations";
 import { createPrng } from "./fuzz/prng";
@@ -61,6 +62,10 @@ beforeAll(async () => {
   await apiA.post(`/threads/${interruptedThreadA}/runs/wait`, { assistant_id: "story", input: userInput("paused"), config: quick, interrupt_before: ["llm"] });
   expect((await apiA.get(`/threads/${interruptedThreadA}`)).body.status).toBe("interrupted");
   expect((await apiA.get(`/threads/${MINTED_THREAD}`)).status).toBe(404);
+  // The fixture's run creations opened rate-limiter windows that expire a minute later; a fuzz slowed down by a
+  // loaded machine outlasts them, and the expiry would read as a state change. Forget them: a request wrongly
+  // counted as a creation still shows, as a new key.
+  await t.ns.redis.del(...["alpha", "beta"].map((tenant) => `${quotaKeys(t.ns.redisPrefix).runCreationsPrefix}:${tenant}`));
   fixture = { ...keys, threadA: a.threadId, runA: a.runId, checkpointA: a.checkpointId, emptyThreadA, interruptedThreadA, threadB: b.threadId, runB: b.runId, checkpointB: b.checkpointId };
 });
 afterAll(async () => {
