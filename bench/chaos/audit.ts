@@ -1,3 +1,4 @@
+import { publicThreadId, threadKey } from "@runline/core";
 import { auditJournal, readRange } from "@runline/journal";
 import type { TestNamespace } from "@runline/testing";
 import { lastAiText, type Api, type RunRef } from "./api";
@@ -66,9 +67,9 @@ export async function auditRuns(
   const threadIds = [...new Set(refs.map((r) => r.threadId))];
   const { rows: lastRows } = await ns.pool.query(
     `SELECT DISTINCT ON (thread_id) thread_id, run_id FROM runs WHERE thread_id = ANY($1::text[]) ORDER BY thread_id, created_at DESC, run_id DESC`,
-    [threadIds],
+    [threadIds.map(storageKey)],
   );
-  const lastRun = new Map(lastRows.map((r: any) => [r.thread_id, r.run_id]));
+  const lastRun = new Map(lastRows.map((r: any) => [publicThreadId(r.thread_id), r.run_id]));
   const heads = new Map<string, { values: any; error?: string }>();
   await forEachLimit(threadIds, 8, async (threadId) => {
     const res = await api.request("GET", `/threads/${threadId}/state`, undefined, 15_000);
@@ -124,7 +125,7 @@ async function checkpointsAfterEnd(ns: TestNamespace, ref: RunRef, finishedAt: D
      SELECT count(*)::int AS n FROM checkpoints c, next
       WHERE c.thread_id = $1 AND (c.checkpoint->>'ts')::timestamptz > $3
         AND (next.started IS NULL OR (c.checkpoint->>'ts')::timestamptz < next.started)`,
-    [ref.threadId, ref.runId, finishedAt],
+    [storageKey(ref.threadId), ref.runId, finishedAt],
   );
   return rows[0].n;
 }
@@ -169,15 +170,16 @@ async function auditThreads(
             (SELECT count(*)::int FROM runs r WHERE r.thread_id = t.thread_id AND r.status IN ('pending', 'running')) AS active,
             (SELECT count(*)::int FROM runs r WHERE r.thread_id = t.thread_id) AS total
        FROM threads t WHERE t.thread_id = ANY($1::text[])`,
-    [threadIds],
+    [threadIds.map(storageKey)],
   );
   return rows.map((t: any) => {
-    const mine = runs.filter((r) => r.threadId === t.thread_id);
-    const allSuccess = !externallyWritten.has(t.thread_id) && mine.length === t.total && mine.every((r) => r.status === "success");
-    const count = heads.get(t.thread_id)?.values?.messages?.length;
+    const threadId = publicThreadId(t.thread_id);
+    const mine = runs.filter((r) => r.threadId === threadId);
+    const allSuccess = !externallyWritten.has(threadId) && mine.length === t.total && mine.every((r) => r.status === "success");
+    const count = heads.get(threadId)?.values?.messages?.length;
     const messagesOk = allSuccess ? count === 2 * t.total : null;
     return {
-      threadId: t.thread_id,
+      threadId,
       status: t.status,
       activeRuns: t.active,
       stuck: t.status === "busy" && t.active === 0,
@@ -185,6 +187,11 @@ async function auditThreads(
       messageDetail: messagesOk === false ? `${count} messages on the head for ${t.total} successful runs (expected ${2 * t.total})` : undefined,
     };
   });
+}
+
+/** How the tables name a chaos thread: the suite runs as the single tenant (no API keys). */
+export function storageKey(threadId: string): string {
+  return threadKey("default", threadId);
 }
 
 function runLength(events: string[]): string {

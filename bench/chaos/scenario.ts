@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import path from "node:path";
 import { sleep, type ApiResponse, type RunRef, type Story } from "./api";
-import { auditRuns, isFlagged, type RunAudit, type ThreadAudit } from "./audit";
+import { auditRuns, isFlagged, storageKey, type RunAudit, type ThreadAudit } from "./audit";
 import { ChaosRig, type RigOptions } from "./rig";
 import { subscribe, type SubscriberLog } from "./subscribers";
 import { takeoverCauses, type TakeoverCauses } from "./takeovers";
@@ -201,7 +201,7 @@ async function probe(rig: ChaosRig): Promise<{ ok: boolean; detail: string }> {
   try {
     const threadId = await rig.api.newThread();
     const res = await rig.api.waitRun(threadId, { tokens: 5, delayMs: 1 }, "are you still there?", 30_000);
-    const { rows } = await rig.ns.pool.query(`SELECT status FROM runs WHERE thread_id = $1`, [threadId]);
+    const { rows } = await rig.ns.pool.query(`SELECT status FROM runs WHERE thread_id = $1`, [storageKey(threadId)]);
     const ok = res.status === 200 && rows[0]?.status === "success";
     return { ok, detail: `fresh-thread run: HTTP ${res.status || res.error}, run ${rows[0]?.status ?? "missing"}, ${(res.ms / 1000).toFixed(2)} s` };
   } catch (err) {

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import Redis from "ioredis";
 import { CancelService } from "@runline/api-app";
+import { threadKey } from "@runline/core";
 import { RunsRepo } from "@runline/db";
 import { RunLifecycle, RunSettledHandler } from "@runline/engine";
 import { RunControl } from "@runline/queue";
@@ -77,7 +78,8 @@ export class CancelTracer {
     patch(CancelService.prototype, "cancel", (orig) =>
       function (this: any, tenantId: string, threadId: string, runId: string, ...rest: any[]) {
         tracer.mark(runId, "apiEntered");
-        tracer.threadToRun.set(threadId, runId);
+        // Keyed as the checkpointer names the thread (its tenant-scoped storage key), which is what it is looked up by.
+        tracer.threadToRun.set(threadKey(tenantId, threadId), runId);
         tracer.wrapShared(this.deps);
         return after(orig.call(this, tenantId, threadId, runId, ...rest), () => tracer.mark(runId, "apiDone"));
       },

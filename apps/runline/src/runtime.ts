@@ -205,11 +205,9 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
         redis,
         redisPrefix: config.redisPrefix,
         jobCounts: () => queue.queue.getJobCounts("waiting", "active", "delayed"),
-        // The dashboard is not tenant-scoped: find the thread's tenant, then read its history as that tenant.
-        threadHistory: async (threadId) => {
-          const tenantId = await threads.tenantOf(threadId);
-          return tenantId ? threadsService.history(tenantId, threadId, { limit: 1000 }) : null;
-        },
+        // The dashboard is not tenant-scoped: it reads a thread's history as the thread's tenant (404 when missing).
+        threadHistory: (tenantId, threadId) => threadsService.history(tenantId, threadId, { limit: 1000 }),
+        tenantsWithThread: (threadId) => threads.tenantsWithPublicId(threadId),
       },
     });
     server = await listen(app, config.port, config.host);

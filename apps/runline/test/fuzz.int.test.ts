@@ -1,7 +1,8 @@
+import { quotaKeys } from "@runline/api-app";
 import { waitFor } from "@runline/testing";
 import { generateRequests, sweepRequests, type FuzzRequest } from "./fuzz/mutations";
 import { createPrng } from "./fuzz/prng";
-import { MINTED_THREAD, PROTOCOL_ERROR_CODES, ROUTES, type FuzzFixture, type RouteSpec } from "./fuzz/routes";
+import { MINTED_THREAD, PROTOCOL_ERROR_CODES, ROUTES, UNKNOWN_CHECKPOINT, UNKNOWN_UUID, type FuzzFixture, type RouteSpec } from "./fuzz/routes";
 import { diffSnapshots, takeSnapshot, type StateSnapshot } from "./fuzz/state-snapshot";
 import { apiClient, startTestRunline, userInput, type TestRunline } from "./harness";
 
@@ -61,6 +62,10 @@ beforeAll(async () => {
   await apiA.post(`/threads/${interruptedThreadA}/runs/wait`, { assistant_id: "story", input: userInput("paused"), config: quick, interrupt_before: ["llm"] });
   expect((await apiA.get(`/threads/${interruptedThreadA}`)).body.status).toBe("interrupted");
   expect((await apiA.get(`/threads/${MINTED_THREAD}`)).status).toBe(404);
+  // The fixture's run creations opened rate-limiter windows that expire a minute later; a fuzz slowed down by a
+  // loaded machine outlasts them, and the expiry would read as a state change. Forget them: a request wrongly
+  // counted as a creation still shows, as a new key.
+  await t.ns.redis.del(...["alpha", "beta"].map((tenant) => `${quotaKeys(t.ns.redisPrefix).runCreationsPrefix}:${tenant}`));
   fixture = { ...keys, threadA: a.threadId, runA: a.runId, checkpointA: a.checkpointId, emptyThreadA, interruptedThreadA, threadB: b.threadId, runB: b.runId, checkpointB: b.checkpointId };
 });
 afterAll(async () => {
@@ -133,11 +138,30 @@ function judge(spec: RouteSpec, req: FuzzRequest, res: Answer): Verdict {
   return problem && typeof problem.code === "string" && res.text.length <= MAX_ERROR_BODY ? "refused" : "bad body";
 }
 
+/** The error code of a problem+json answer or a command's error envelope; null otherwise. */
+function problemCode(res: Answer): string | null {
+  try {
+    const body = JSON.parse(res.text) as { code?: unknown; type?: unknown; error?: unknown };
+    if (typeof body?.code === "string") return body.code;
+    return body?.type === "error" && typeof body.error === "string" ? body.error : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Open SSE responses, from the API's own gauge. */
 async function openStreams(): Promise<number> {
   const text = await (await fetch(`${t.url}/metrics`, { headers: { "x-admin-key": keys.adminKey } })).text();
   return Number(/^runline_sse_subscribers(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? NaN);
 }
+
+/** The request with tenant B's ids swapped for ids nobody has: what it must be answered like (no oracle). */
+const unknownTwin = (req: FuzzRequest) => {
+  const swap = (text: string) =>
+    text.split(fixture.threadB).join(UNKNOWN_UUID).split(fixture.runB).join(UNKNOWN_UUID).split(fixture.checkpointB).join(UNKNOWN_CHECKPOINT);
+  return `${req.route} ${req.mutation} ${swap(req.path)} ${swap(req.body ?? "")} ${JSON.stringify(req.headers)}`;
+};
+const namesTenantB = (req: FuzzRequest) => [fixture.threadB, fixture.runB, fixture.checkpointB].some((id) => req.path.includes(id) || req.body?.includes(id));
 
 const describeRequest = (req: FuzzRequest, status: number) =>
   `${status} ${req.route} [${req.mutation}] ${req.method} ${req.path.slice(0, 120)} ${(req.body ?? "").slice(0, 120)}`;
@@ -158,10 +182,16 @@ describe("hostile input over every route", () => {
     let envelopes = 0;
     let streams = 0;
     let largestErrorBody = 0;
+    /** Answers by request, tenant B's ids swapped for unknown ones: the twins compared below. */
+    const answered = new Map<string, { status: number; code: string | null }>();
+    const withTenantB: Array<{ req: FuzzRequest; status: number; code: string | null }> = [];
     for (const req of requests) {
       const spec = specs.get(req.route)!;
       const res = await send(req);
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      const code = problemCode(res);
+      if (namesTenantB(req)) withTenantB.push({ req, status: res.status, code });
+      else answered.set(unknownTwin(req), { status: res.status, code });
       const verdict = judge(spec, req, res);
       if (verdict === "server error") serverErrors.push(`${describeRequest(req, res.status)} ${res.text.slice(0, 200)}`);
       else if (verdict === "accepted") accepted.push(`${describeRequest(req, res.status)} → ${res.text.slice(0, 200)}`);
@@ -183,12 +213,21 @@ describe("hostile input over every route", () => {
     // Every stream the fuzz opened is closed on the server too.
     await waitFor(async () => (await openStreams()) === 0, { what: "no SSE stream left open", timeoutMs: 10_000 });
 
-    const summary = { seed: SEED, requests: requests.length, routes: ROUTES.length, serverErrors: serverErrors.length, accepted: accepted.length, stateChanges: stateChanges.length, envelopes, streams, largestErrorBody, statuses };
+    // Another tenant's ids are answered exactly like ids nobody has (issue #9, "No oracle"): same status, same code.
+    const oracles = withTenantB.flatMap(({ req, status, code }) => {
+      const twin = answered.get(unknownTwin(req));
+      return twin && (twin.status !== status || twin.code !== code) ? [`${describeRequest(req, status)} ${code} ≠ unknown id's ${twin.status} ${twin.code}`] : [];
+    });
+    const comparedTwins = withTenantB.filter(({ req }) => answered.has(unknownTwin(req))).length;
+
+    const summary = { seed: SEED, requests: requests.length, comparedTwins, oracles: oracles.length, routes: ROUTES.length, serverErrors: serverErrors.length, accepted: accepted.length, stateChanges: stateChanges.length, envelopes, streams, largestErrorBody, statuses };
     if (process.env.RUNLINE_FUZZ_SUMMARY) console.log(`fuzz summary ${JSON.stringify(summary)}`);
     expect(serverErrors).toEqual([]);
     expect(stateChanges).toEqual([]);
     expect(accepted).toEqual([]);
     expect(badBodies).toEqual([]);
+    expect(oracles).toEqual([]);
+    expect(comparedTwins).toBeGreaterThan(20);
     // The subscriptions that may stream were sent (unknown thread, another tenant's), and none was counted.
     expect(streams).toBeGreaterThan(0);
     expect(envelopes).toBeGreaterThan(0);

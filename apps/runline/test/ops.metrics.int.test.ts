@@ -98,10 +98,11 @@ describe("/metrics", () => {
     });
     const tokens = frames.filter((f) => f.event === "messages").length;
     expect(tokens).toBeGreaterThanOrEqual(12);
-    // The journal size is observed just after the terminal event: wait for it rather than race it.
+    // The journal size is observed just after the terminal event, and BullMQ completes the job only after the
+    // processor returns (after that event too): wait for both rather than race them.
     const after = await waitFor(async () => {
       const m = await scrape();
-      return delta(before, m, "runline_journal_entries_per_run_count") === 1 && m;
+      return delta(before, m, "runline_journal_entries_per_run_count") === 1 && m.value("runline_queue_jobs", { state: "completed" }) >= 1 && m;
     });
 
     expect(delta(before, after, "runline_tokens_streamed_total")).toBe(tokens);

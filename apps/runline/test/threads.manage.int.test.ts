@@ -55,7 +55,8 @@ describe("thread management", () => {
     await live.readToEnd();
     expect(live.frames[live.frames.length - 1].data.status).toBe("interrupted");
     expect((await t.api.get(`/threads/${threadId}`)).status).toBe(404);
-    const { rows } = await t.ns.pool.query(`SELECT count(*)::int AS n FROM checkpoints WHERE thread_id = $1`, [threadId]);
+    // Checkpoints name their thread by its storage key, `<tenant>:<id>`.
+    const { rows } = await t.ns.pool.query(`SELECT count(*)::int AS n FROM checkpoints WHERE thread_id LIKE '%:' || $1`, [threadId]);
     expect(rows[0].n).toBe(0);
     expect((await t.api.request("DELETE", `/threads/${threadId}`)).status).toBe(404);
   });

@@ -8,3 +8,4 @@ export * from "./stream-modes";
 export * from "./transient";
 export * from "./protocol-schemas";
 export * from "./wakeup";
+export * from "./thread-key";

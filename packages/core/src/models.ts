@@ -2,6 +2,7 @@ import type { CancelAction, MultitaskStrategy, RunStatus, ThreadStatus } from ".
 
 /** A thread as stored; `tenant_id` never leaves the service. */
 export interface ThreadRecord {
+  /** The storage key, `threadKey(tenant_id, public id)`: views answer `publicThreadId(thread_id)`. */
   thread_id: string;
   tenant_id: string;
   status: ThreadStatus;
@@ -44,6 +45,7 @@ export interface RunPartial {
 /** A run as stored. */
 export interface RunRecord {
   run_id: string;
+  /** The thread's storage key (see {@link ThreadRecord.thread_id}). */
   thread_id: string;
   tenant_id: string;
   assistant_id: string;

@@ -39,6 +39,8 @@ export const AssistantParams = z.object({ assistantId: AssistantId });
 /** `/admin/api/runs/:runId` and `/admin/api/threads/:threadId/…` */
 export const AdminRunParams = z.object({ runId: Id });
 export const AdminThreadParams = z.object({ threadId: Id });
+/** `/admin/api/threads/:threadId/tree?tenant_id=`: thread ids are per tenant (a tenant id never holds ':' or spaces). */
+export const AdminThreadQuery = z.object({ tenant_id: z.string().min(1).max(L.idLength).regex(/^[^:\s]+$/, "is not a tenant id").optional() });
 
 /** POST /threads */
 export const ThreadCreateBody = z.object({

@@ -60,6 +60,26 @@ const MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX runs_thread_seq ON runs (thread_id, thread_seq);`,
   // The per-tenant active-run quota counts these on every run creation (issue #9).
   `CREATE INDEX runs_active_tenant ON runs (tenant_id) WHERE status IN ('pending', 'running');`,
+  // Thread ids scoped by tenant (issue #9): every table names a thread by its storage key `<tenant>:<id>`
+  // (packages/core thread-key.ts), so two tenants can hold the same public id and one learns nothing of the
+  // other's. Runs follow their thread through the foreign key (now ON UPDATE CASCADE); LangGraph's checkpoint
+  // tables are converted first, while the old ids still join to their thread. Their rows of threads that no
+  // longer exist keep the old id: nothing can reach them, and no key (it always holds ':') can equal it. The
+  // checkpoint tables are created after this file's migrations on a new schema, hence the existence checks.
+  // One transaction, recorded with its version (see migrate): it applies exactly once, or not at all.
+  `ALTER TABLE runs DROP CONSTRAINT runs_thread_id_fkey;
+   ALTER TABLE runs ADD CONSTRAINT runs_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES threads (thread_id)
+     ON DELETE CASCADE ON UPDATE CASCADE;
+   DO $$
+   DECLARE tbl text;
+   BEGIN
+     FOREACH tbl IN ARRAY ARRAY['checkpoints', 'checkpoint_blobs', 'checkpoint_writes'] LOOP
+       IF to_regclass(tbl) IS NOT NULL THEN
+         EXECUTE format('UPDATE %I c SET thread_id = t.tenant_id || '':'' || t.thread_id FROM threads t WHERE c.thread_id = t.thread_id', tbl);
+       END IF;
+     END LOOP;
+   END $$;
+   UPDATE threads SET thread_id = tenant_id || ':' || thread_id;`,
 ];
 
 /** Creates the schema and applies pending migrations; safe to call from several processes at once. */

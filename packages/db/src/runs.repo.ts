@@ -40,7 +40,10 @@ export type NewRun = Pick<
   "run_id" | "thread_id" | "tenant_id" | "assistant_id" | "graph_id" | "metadata" | "multitask_strategy" | "kwargs"
 >;
 
-/** Runs. Every status change is a compare-and-set, so a late writer cannot overwrite a terminal status. */
+/**
+ * Runs. Every status change is a compare-and-set, so a late writer cannot overwrite a terminal status. A run's
+ * `thread_id` is its thread's storage key (see ThreadsRepo), and so is every `threadId` parameter here.
+ */
 export class RunsRepo {
   constructor(private readonly db: Queryable) {}
 

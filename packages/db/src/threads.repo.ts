@@ -25,11 +25,15 @@ function toThread(row: Record<string, unknown>): ThreadRecord {
   };
 }
 
-/** Threads, always scoped to a tenant: another tenant's thread reads as missing. */
+/**
+ * Threads. A thread is named by its storage key (`threadKey(tenant, id)` from @runline/core), never by the
+ * public id: every `threadId` parameter and `thread_id` column here holds a key, so two tenants' threads of
+ * the same public id are different rows. The tenant-scoped reads also check `tenant_id`, a second guard.
+ */
 export class ThreadsRepo {
   constructor(private readonly db: Queryable) {}
 
-  /** Inserts the thread; returns null when the id is already taken (by anyone). */
+  /** Inserts the thread; returns null when the key is already taken (by the tenant itself: keys are per tenant). */
   async insert(tenantId: string, threadId: string, metadata: Record<string, unknown>, db: Queryable = this.db): Promise<ThreadRecord | null> {
     const { rows } = await db.query(
       `INSERT INTO threads (thread_id, tenant_id, metadata) VALUES ($1, $2, $3)
@@ -82,10 +86,16 @@ export class ThreadsRepo {
     return rowCount === 1;
   }
 
-  /** The tenant a thread belongs to, for ops views that are not tenant-scoped; null when missing. */
-  async tenantOf(threadId: string): Promise<string | null> {
-    const { rows } = await this.db.query<{ tenant_id: string }>(`SELECT tenant_id FROM threads WHERE thread_id = $1`, [threadId]);
-    return rows[0]?.tenant_id ?? null;
+  /**
+   * The tenants holding a thread of this *public* id (at most `limit`), for the ops dashboard, which is not
+   * tenant-scoped. A scan, not an index lookup: admin only, and rare.
+   */
+  async tenantsWithPublicId(publicThreadId: string, limit = 2): Promise<string[]> {
+    const { rows } = await this.db.query<{ tenant_id: string }>(
+      `SELECT tenant_id FROM threads WHERE thread_id = tenant_id || ':' || $1 ORDER BY tenant_id LIMIT $2`,
+      [publicThreadId, limit],
+    );
+    return rows.map((r) => r.tenant_id);
   }
 
   /** Unscoped delete for the worker (a stateless run's own thread). */

@@ -1,5 +1,5 @@
 import { Command } from "@langchain/langgraph";
-import { ON_DEMAND_STREAM_MODES, type RunRecord } from "@runline/core";
+import { ON_DEMAND_STREAM_MODES, publicThreadId, withPublicThreadId, type RunRecord } from "@runline/core";
 import type { RunnableGraph } from "./graph-registry";
 import type { PartialCollector } from "./partial-collector";
 import { messagesInUpdate } from "./update-messages";
@@ -12,6 +12,8 @@ export interface RunEventSink {
 
 /** Stream modes the worker always runs with: the partial output needs `messages`; subscribers pick from the rest. */
 export const WORKER_STREAM_MODES = ["values", "messages", "updates", "custom"] as const;
+
+const ECHOES_CONFIG = new Set<string>(ON_DEMAND_STREAM_MODES);
 
 export interface ExecuteRunOptions {
   graph: RunnableGraph;
@@ -62,7 +64,10 @@ export function buildRunConfig(run: RunRecord): Record<string, unknown> {
       graph_id: run.graph_id,
       assistant_id: run.assistant_id,
     },
-    metadata: { ...(isPlainObject(metadata) ? metadata : {}), ...run.metadata, run_id: run.run_id, graph_id: run.graph_id, assistant_id: run.assistant_id, thread_id: run.thread_id },
+    // `configurable.thread_id` is the storage key (the checkpointer's thread); the metadata LangGraph puts on
+    // every streamed message carries the id the client knows (LangGraph copies `configurable` keys only where
+    // the metadata has none).
+    metadata: { ...(isPlainObject(metadata) ? metadata : {}), ...run.metadata, run_id: run.run_id, graph_id: run.graph_id, assistant_id: run.assistant_id, thread_id: publicThreadId(run.thread_id) },
   };
 }
 
@@ -113,7 +118,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
         break;
       }
       default:
-        last = sink.append(event, toWire(payload));
+        // The on-demand modes echo the thread's LangGraph config (checkpoint configs, task configs): public id.
+        last = sink.append(event, ECHOES_CONFIG.has(mode) ? withPublicThreadId(toWire(payload), run.thread_id) : toWire(payload));
     }
   }
   await last;

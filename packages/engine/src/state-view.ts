@@ -1,3 +1,4 @@
+import { publicThreadId, withPublicThreadId } from "@runline/core";
 import { toWire } from "./wire-format";
 
 /** A checkpoint reference as the LangGraph server returns it. */
@@ -25,7 +26,8 @@ export interface ThreadStateView {
 function ref(config: any): CheckpointRefView | null {
   const c = config?.configurable;
   if (!c?.checkpoint_id) return null;
-  return { thread_id: c.thread_id, checkpoint_ns: c.checkpoint_ns ?? "", checkpoint_id: c.checkpoint_id, checkpoint_map: null };
+  // LangGraph's config names the thread by its storage key; a client only ever sees its own id.
+  return { thread_id: publicThreadId(c.thread_id), checkpoint_ns: c.checkpoint_ns ?? "", checkpoint_id: c.checkpoint_id, checkpoint_map: null };
 }
 
 /** A thread with no checkpoint yet: `checkpoint: null` is what `useStream` checks, so never 404 here. */
@@ -63,7 +65,7 @@ export function toThreadState(snapshot: any): ThreadStateView {
     values: toWire(snapshot.values ?? {}),
     next: snapshot.next ?? [],
     tasks,
-    metadata: (toWire(snapshot.metadata ?? {}) as Record<string, unknown>) ?? {},
+    metadata: withPublicThreadId((toWire(snapshot.metadata ?? {}) as Record<string, unknown>) ?? {}, snapshot.config.configurable.thread_id),
     created_at: snapshot.createdAt ?? null,
     checkpoint,
     parent_checkpoint: parent,

@@ -36,7 +36,7 @@ export async function* threadEvents(runs: RunsService, tenantId: string, threadI
   const wakeup = new Wakeup();
   signal.addEventListener("abort", wakeup.wake);
   // Listen before the first read of the runs table: a run created after the read is announced to us.
-  const unlisten = await runs.onThreadRun(threadId, wakeup.wake);
+  const unlisten = await runs.onThreadRun(tenantId, threadId, wakeup.wake);
   try {
     const pageSize = options.runsPageSize ?? 16;
     let lastSeq: number | null = null;

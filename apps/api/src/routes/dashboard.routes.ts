@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Router, type RequestHandler } from "express";
-import { AdminRunParams, AdminThreadParams, AppError, CancelQuery, DashboardListQuery, NotFoundError, type RunRecord, type TerminalRunStatus } from "@runline/core";
+import { AdminRunParams, AdminThreadParams, AdminThreadQuery, AppError, CancelQuery, DashboardListQuery, NotFoundError, type RunRecord, type TerminalRunStatus } from "@runline/core";
 import { parse } from "../http/parse";
 import { pipeSse, type SseTiming } from "../http/sse";
 import type { CancelService } from "../services/cancel.service";
@@ -62,10 +62,10 @@ export function dashboardRoutes(deps: DashboardDeps): Record<string, RequestHand
   api.get("/workers", async (_req, res) => {
     res.json({ now: new Date().toISOString(), workers: await deps.ops.workers() });
   });
-  // Every checkpoint of the thread (all branches) as a tree, whatever its tenant.
+  // Every checkpoint of the thread (all branches) as a tree, of any tenant (`tenant_id`, or the only one with the id).
   api.get("/threads/:threadId/tree", async (req, res) => {
     const { threadId } = parse(AdminThreadParams, req.params);
-    const tree = await deps.ops.threadTree(threadId);
+    const tree = await deps.ops.threadTree(threadId, parse(AdminThreadQuery, req.query).tenant_id);
     if (!tree) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
     res.json(tree);
   });

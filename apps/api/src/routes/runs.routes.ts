@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from "express";
-import { CancelManyBody, CancelManyQuery, CancelQuery, JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, type RunRecord } from "@runline/core";
+import { CancelManyBody, CancelManyQuery, CancelQuery, JoinStreamQuery, ListRunsQuery, RunCreateBody, RunParams, ThreadParams, eventsForStreamModes, publicThreadId, type RunRecord } from "@runline/core";
 import { tenantOf } from "../http/auth";
 import type { StreamQuota, StreamSlot } from "../quotas/stream-slots";
 import { parse } from "../http/parse";
@@ -12,7 +12,7 @@ import type { RunsService } from "../services/runs.service";
 import { cancelView, runSummaryView, runView } from "../services/views";
 
 function runPath(run: RunRecord): string {
-  return `/threads/${run.thread_id}/runs/${run.run_id}`;
+  return `/threads/${publicThreadId(run.thread_id)}/runs/${run.run_id}`;
 }
 
 export function runsRoutes(runs: RunsService, cancels: CancelService, threads: ThreadsService, sse: SseTiming, streamQuota: StreamQuota): Router {

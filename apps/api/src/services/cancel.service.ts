@@ -1,4 +1,4 @@
-import { isTerminalRunStatus, NotFoundError, type CancelAction, type RunRecord } from "@runline/core";
+import { isTerminalRunStatus, NotFoundError, threadKey, type CancelAction, type RunRecord } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
 import { noPartial, type RunLifecycle } from "@runline/engine";
 import type { JournalHub } from "@runline/journal";
@@ -63,14 +63,15 @@ export class CancelService {
 
   async cancel(tenantId: string, threadId: string, runId: string, options: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
     const requestedAt = performance.now();
-    const run = await this.deps.runs.get(tenantId, threadId, runId);
+    const run = await this.deps.runs.get(tenantId, threadKey(tenantId, threadId), runId);
     if (!run) throw new NotFoundError("RUN_NOT_FOUND", `Run ${runId} not found`);
     return this.cancelRun(run, options, requestedAt);
   }
 
   /** `POST /runs/cancel`: every matching active run of the tenant, without waiting. */
   async cancelMany(tenantId: string, filter: { threadId?: string; runIds?: string[]; status?: "pending" | "running" | "all" }, action: CancelAction): Promise<number> {
-    const runs = await this.deps.runs.listActiveForTenant(tenantId, filter);
+    const threadId = filter.threadId === undefined ? undefined : threadKey(tenantId, filter.threadId);
+    const runs = await this.deps.runs.listActiveForTenant(tenantId, { ...filter, threadId });
     for (const run of runs) await this.cancelRun(run, { wait: false, action });
     return runs.length;
   }
@@ -137,9 +138,10 @@ export class CancelService {
   }
 
   /**
-   * Waits (at most `timeoutMs`) until the thread's cancels in progress have saved their partial output. A client
-   * that pressed stop reads the thread right away (`useStream` re-reads history as it closes the stream); without
-   * this wait it would get the state from before the partial was saved.
+   * Waits (at most `timeoutMs`) until the thread's cancels in progress have saved their partial output
+   * (`threadId` is the storage key, as on the runs). A client that pressed stop reads the thread right away
+   * (`useStream` re-reads history as it closes the stream); without this wait it would get the state from before
+   * the partial was saved.
    */
   async settle(threadId: string, timeoutMs = 5000): Promise<void> {
     // A browser's stop is a closed connection (or, for resumable streams, a cancel request it does not wait

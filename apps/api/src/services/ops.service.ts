@@ -1,4 +1,4 @@
-import { RUN_STATUSES, isTerminalRunStatus, type RunRecord, type TerminalRunStatus } from "@runline/core";
+import { RUN_STATUSES, ValidationError, isTerminalRunStatus, publicThreadId, type RunRecord, type TerminalRunStatus } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
 import type { ThreadStateView } from "@runline/engine";
 import { journalKeys } from "@runline/journal";
@@ -12,8 +12,10 @@ export interface OpsServiceDeps {
   redisPrefix: string;
   /** BullMQ `queue.getJobCounts("waiting", "active", "delayed")`. */
   jobCounts(): Promise<Record<string, number>>;
-  /** Every checkpoint of the thread, all branches, newest first (`ThreadsService.history`, as the thread's tenant); null = no such thread. */
-  threadHistory?(threadId: string): Promise<ThreadStateView[] | null>;
+  /** Every checkpoint of the tenant's thread, all branches, newest first (`ThreadsService.history`); null = no such thread. */
+  threadHistory?(tenantId: string, threadId: string): Promise<ThreadStateView[] | null>;
+  /** The tenants that have a thread of this public id (at most 2: one is all the tree needs to know). */
+  tenantsWithThread?(threadId: string): Promise<string[]>;
 }
 
 /** One checkpoint of a thread's tree, as the dashboard shows it. */
@@ -135,12 +137,23 @@ export class OpsService {
     );
   }
 
-  /** The thread's checkpoint tree (every branch), whatever its tenant; null when there is no such thread. */
-  async threadTree(threadId: string): Promise<OpsThreadTree | null> {
+  /**
+   * The thread's checkpoint tree (every branch), of any tenant; null when there is no such thread. Thread ids are
+   * per tenant: without `tenantId` the id must belong to one tenant only (400 when several hold it).
+   */
+  async threadTree(threadId: string, tenantId?: string): Promise<OpsThreadTree | null> {
     if (!this.deps.threadHistory) return null;
-    const states = await this.deps.threadHistory(threadId);
+    const tenant = tenantId ?? (await this.onlyTenantWith(threadId));
+    if (!tenant) return null;
+    const states = await this.deps.threadHistory(tenant, threadId);
     if (!states) return null;
     return buildThreadTree(threadId, states);
+  }
+
+  private async onlyTenantWith(threadId: string): Promise<string | null> {
+    const tenants = (await this.deps.tenantsWithThread?.(threadId)) ?? [];
+    if (tenants.length > 1) throw new ValidationError(`Thread ${threadId} exists in several tenants: add ?tenant_id=`, { tenants }, 400);
+    return tenants[0] ?? null;
   }
 
   /** Worker processes whose heartbeat has not expired. */
@@ -165,7 +178,7 @@ export class OpsService {
   private view(run: RunRecord, ageMs: number, tokens: number | null): OpsRunView {
     return {
       run_id: run.run_id,
-      thread_id: run.thread_id,
+      thread_id: publicThreadId(run.thread_id),
       tenant_id: run.tenant_id,
       graph_id: run.graph_id,
       assistant_id: run.assistant_id,

@@ -8,6 +8,7 @@ import {
   isTerminalRunStatus,
   newRunId,
   newThreadId,
+  threadKey,
   type RunKwargs,
   type RunRecord,
   type RunCreateBody,
@@ -35,7 +36,10 @@ export interface RunsServiceDeps {
   admission?: RunAdmission;
 }
 
-/** Run creation policy (multitask strategy, forks), reads, and journal subscriptions. */
+/**
+ * Run creation policy (multitask strategy, forks), reads, and journal subscriptions. Callers pass public thread
+ * ids; the repos, the checkpointer, the queue and the thread channel get the thread's storage key.
+ */
 export class RunsService {
   constructor(private readonly deps: RunsServiceDeps) {}
 
@@ -45,12 +49,13 @@ export class RunsService {
    */
   async createStateless(tenantId: string, body: RunCreateBody): Promise<RunRecord> {
     const threadId = newThreadId();
-    await this.deps.threads.insert(tenantId, threadId, { runline_stateless: true });
+    const key = threadKey(tenantId, threadId);
+    await this.deps.threads.insert(tenantId, key, { runline_stateless: true });
     try {
       return await this.create(tenantId, threadId, body, { temporary: (body.on_completion ?? "delete") === "delete" });
     } catch (err) {
       // A refused run must change nothing: its thread goes too (no run or checkpoint of it exists yet).
-      await this.deps.threads.deleteById(threadId).catch(() => undefined);
+      await this.deps.threads.deleteById(key).catch(() => undefined);
       throw err;
     }
   }
@@ -61,15 +66,16 @@ export class RunsService {
     const graph = registry.resolveAssistant(body.assistant_id);
     const kwargs = { ...toKwargs(body), ...(options.temporary ? { temporary: true } : {}) };
     const strategy = body.multitask_strategy ?? "enqueue";
+    const key = threadKey(tenantId, threadId);
     if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint, body.if_not_exists === "create");
     const stamp = { graph_id: graph.graphId, assistant_id: graph.assistantId };
     const { run, toCancel, dispatch } = await withTransaction(this.deps.pool, async (tx) => {
-      let thread = await threads.lockForNewRun(tx, tenantId, threadId, stamp);
-      if (!thread && body.if_not_exists === "create" && (await threads.insert(tenantId, threadId, {}, tx))) {
-        thread = await threads.lockForNewRun(tx, tenantId, threadId, stamp);
+      let thread = await threads.lockForNewRun(tx, tenantId, key, stamp);
+      if (!thread && body.if_not_exists === "create" && (await threads.insert(tenantId, key, {}, tx))) {
+        thread = await threads.lockForNewRun(tx, tenantId, key, stamp);
       }
       if (!thread) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
-      const active = await runs.listActive(tx, threadId);
+      const active = await runs.listActive(tx, key);
       if (active.length && strategy === "reject") {
         throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}; multitask_strategy=reject`);
       }
@@ -79,7 +85,7 @@ export class RunsService {
         tx,
         {
           run_id: newRunId(),
-          thread_id: threadId,
+          thread_id: key,
           tenant_id: tenantId,
           assistant_id: graph.assistantId,
           graph_id: graph.graphId,
@@ -90,7 +96,7 @@ export class RunsService {
       );
       // The one place that decides what runs next on a thread, here as when a run finishes: the new run is
       // claimed for the queue only if nothing else of the thread is in flight.
-      const dispatch = await this.deps.dispatcher.claim(tx, threadId);
+      const dispatch = await this.deps.dispatcher.claim(tx, key);
       const toCancel = strategy === "interrupt" || strategy === "rollback" ? active : [];
       // Recorded with the new run, in one commit: if this process dies right after, the workers still find
       // the cancels (their poll reads them), and the new run never waits behind a run nobody stops.
@@ -98,9 +104,9 @@ export class RunsService {
       return { run: created, toCancel, dispatch };
     });
     // If this enqueue is lost (crash, Redis down), the reconciler finds the dispatched run without a job.
-    await this.deps.dispatcher.enqueue(dispatch, threadId);
+    await this.deps.dispatcher.enqueue(dispatch, key);
     // Wakes protocol v2 streams following the thread; a lost announcement only delays them (they re-read runs).
-    await announceThreadRun(this.deps.redis, this.deps.redisPrefix, threadId, run.run_id).catch(() => undefined);
+    await announceThreadRun(this.deps.redis, this.deps.redisPrefix, key, run.run_id).catch(() => undefined);
     // The new run waits behind the ones it cancels: the finisher dispatches it once their partial output is saved.
     for (const active of toCancel) {
       await this.deps.cancels.cancelRun(active, { wait: false, action: strategy === "rollback" ? "rollback" : "interrupt" });
@@ -109,14 +115,15 @@ export class RunsService {
   }
 
   async get(tenantId: string, threadId: string, runId: string): Promise<RunRecord> {
-    const run = await this.deps.runs.get(tenantId, threadId, runId);
+    const run = await this.deps.runs.get(tenantId, threadKey(tenantId, threadId), runId);
     if (!run) throw new NotFoundError("RUN_NOT_FOUND", `Run ${runId} not found`);
     return run;
   }
 
   async list(tenantId: string, threadId: string, query: { limit: number; offset: number; status?: RunStatus }): Promise<RunRecord[]> {
-    if (!(await this.deps.threads.get(tenantId, threadId))) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
-    return this.deps.runs.list(tenantId, threadId, query);
+    const key = threadKey(tenantId, threadId);
+    if (!(await this.deps.threads.get(tenantId, key))) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+    return this.deps.runs.list(tenantId, key, query);
   }
 
   /**
@@ -124,7 +131,7 @@ export class RunsService {
    * oldest unfinished run (or the latest, when all are finished). At most `limit`.
    */
   threadRuns(tenantId: string, threadId: string, afterSeq: number | null, limit: number): Promise<RunRecord[]> {
-    return this.deps.runs.listByThreadSeq(tenantId, threadId, afterSeq, limit);
+    return this.deps.runs.listByThreadSeq(tenantId, threadKey(tenantId, threadId), afterSeq, limit);
   }
 
   /** Unscoped re-read of a run (its status after its journal ended). */
@@ -132,9 +139,9 @@ export class RunsService {
     return this.deps.runs.getById(runId);
   }
 
-  /** Calls `onRun` whenever a run is created on the thread, in any API process. */
-  onThreadRun(threadId: string, onRun: () => void): Promise<() => void> {
-    return listenThreadRuns(this.deps.hub, threadId, onRun);
+  /** Calls `onRun` whenever a run is created on the tenant's thread, in any API process. */
+  onThreadRun(tenantId: string, threadId: string, onRun: () => void): Promise<() => void> {
+    return listenThreadRuns(this.deps.hub, threadKey(tenantId, threadId), onRun);
   }
 
   /** Every journal entry of the run after `lastEventId`, ending with its terminal event. */
@@ -174,7 +181,7 @@ export class RunsService {
     if (!isTerminalRunStatus(run.status)) {
       throw new ConflictError("THREAD_BUSY", `Run ${runId} is ${run.status}; cancel it before deleting it`);
     }
-    await this.deps.runs.deleteFinished(tenantId, threadId, runId);
+    await this.deps.runs.deleteFinished(tenantId, run.thread_id, runId);
   }
 
   /**
@@ -202,13 +209,14 @@ export class RunsService {
   }
 
   private async assertCheckpointExists(tenantId: string, threadId: string, checkpoint: { checkpoint_id: string; checkpoint_ns?: string }, createsThread: boolean) {
-    if (!(await this.deps.threads.get(tenantId, threadId))) {
+    const key = threadKey(tenantId, threadId);
+    if (!(await this.deps.threads.get(tenantId, key))) {
       // A thread about to be created has no checkpoints; otherwise the transaction answers THREAD_NOT_FOUND.
       if (createsThread) throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpoint.checkpoint_id} not found in thread ${threadId}`);
       return;
     }
     const tuple = await this.deps.checkpointer.getTuple({
-      configurable: { thread_id: threadId, checkpoint_ns: checkpoint.checkpoint_ns ?? "", checkpoint_id: checkpoint.checkpoint_id },
+      configurable: { thread_id: key, checkpoint_ns: checkpoint.checkpoint_ns ?? "", checkpoint_id: checkpoint.checkpoint_id },
     });
     if (!tuple) throw new NotFoundError("CHECKPOINT_NOT_FOUND", `Checkpoint ${checkpoint.checkpoint_id} not found in thread ${threadId}`);
   }

@@ -1,11 +1,13 @@
-import type { RunRecord, ThreadRecord } from "@runline/core";
+import { publicThreadId, type RunRecord, type ThreadRecord } from "@runline/core";
 import type { CancelResult } from "./cancel.service";
+
+// Records name their thread by its storage key (tenant-scoped); every view answers the public id.
 
 /** The Run object the LangGraph SDK reads, plus Runline's own fields (attempt, error, partial, cancel). */
 export function runView(run: RunRecord) {
   return {
     run_id: run.run_id,
-    thread_id: run.thread_id,
+    thread_id: publicThreadId(run.thread_id),
     assistant_id: run.assistant_id,
     created_at: run.created_at,
     updated_at: run.updated_at,
@@ -34,7 +36,7 @@ export function runSummaryView(run: RunRecord) {
 /** The Thread object the LangGraph SDK reads. */
 export function threadView(thread: ThreadRecord, values?: unknown, interrupts: Record<string, unknown[]> = {}) {
   return {
-    thread_id: thread.thread_id,
+    thread_id: publicThreadId(thread.thread_id),
     created_at: thread.created_at,
     updated_at: thread.updated_at,
     state_updated_at: thread.updated_at,
@@ -61,7 +63,7 @@ export function cancelView(result: CancelResult) {
     outcome: result.outcome,
     detail: cancelDetail(result),
     run_id: run.run_id,
-    thread_id: run.thread_id,
+    thread_id: publicThreadId(run.thread_id),
     status: run.status,
     action: run.cancel_action,
     partial: run.partial,

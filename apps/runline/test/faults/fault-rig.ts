@@ -82,10 +82,11 @@ export async function auditRun(ns: TestNamespace, threadId: string, runId: strin
   const entries = [];
   for await (const entry of readRange(ns.redis, ns.redisPrefix, runId)) entries.push(entry);
   const journal = auditJournal(entries);
-  const { rows } = await ns.pool.query(`SELECT status, attempt, finished_at FROM runs WHERE run_id = $1`, [runId]);
+  const { rows } = await ns.pool.query(`SELECT status, attempt, finished_at, thread_id FROM runs WHERE run_id = $1`, [runId]);
+  // The run row names the thread by its storage key, as the checkpoints do (the public id is `threadId`).
   const { rows: late } = await ns.pool.query(
     `SELECT count(*)::int AS n FROM checkpoints WHERE thread_id = $1 AND (checkpoint->>'ts')::timestamptz > $2`,
-    [threadId, rows[0]?.finished_at ?? new Date(8.64e15)],
+    [rows[0]?.thread_id ?? threadId, rows[0]?.finished_at ?? new Date(8.64e15)],
   );
   return {
     status: rows[0]?.status ?? "missing",

@@ -52,8 +52,8 @@ export interface RouteSpec {
   streamsValidBody?: boolean;
 }
 
-const UNKNOWN_UUID = "01a00000-0000-7000-8000-000000000000";
-const UNKNOWN_CHECKPOINT = "1f000000-0000-6000-8000-000000000000";
+export const UNKNOWN_UUID = "01a00000-0000-7000-8000-000000000000";
+export const UNKNOWN_CHECKPOINT = "1f000000-0000-6000-8000-000000000000";
 /** Ids that are not ids: refused by the path schema (or unknown), never a 5xx. */
 const MALFORMED_IDS = ["has%20space", "%00", "a%00b", "x".repeat(300), "%F0%9F%98%80", "..%2F..%2Fetc", "%C3%A9t%C3%A9"];
 
@@ -171,15 +171,16 @@ const runStartBody = () => ({ id: 7, method: "run.start", params: { assistant_id
 /** Protocol v2 routes (`POST /threads/{tid}/commands`, `POST /threads/{tid}/stream/events`). */
 const PROTOCOL_ROUTES: RouteSpec[] = [
   {
-    // A valid run.start on tenant A's thread: each mutation must be what refuses it.
+    // A valid run.start on tenant A's thread: each mutation must be what refuses it. Not tenant-scoped: with
+    // tenant B's key the id is a free one of B's (thread ids are per tenant), and run.start creates it.
     name: "POST /threads/:tid/commands run.start",
     method: "POST",
     auth: "tenant",
-    tenantScoped: true,
     envelopes: true,
     path: (f) => commandPath(f.threadA),
-    // No unknown id here: a valid run.start there creates the thread (see the minted-thread route).
-    badPaths: (f) => [f.threadB, ...MALFORMED_IDS].map(commandPath),
+    // No unknown id here, nor tenant B's (for tenant A a free id too, thread ids being per tenant): a valid
+    // run.start there creates the thread (see the minted-thread route).
+    badPaths: () => MALFORMED_IDS.map(commandPath),
     body: runStartBody,
     badFields: runStartBadFields,
   },
@@ -292,11 +293,12 @@ export const ROUTES: RouteSpec[] = [
     name: "POST /threads",
     method: "POST",
     auth: "tenant",
-    // An existing id, so the valid body is a conflict and no mutation can create a thread by accident.
+    // An existing id, so the valid body is a conflict and no mutation can create a thread by accident. Tenant
+    // B's id is not among the bad values: thread ids are per tenant, so for tenant A it is a free one.
     path: () => "/threads",
     body: (f) => ({ thread_id: f.threadA, metadata: { a: 1 } }),
     badFields: (f) => [
-      ["thread_id", [f.threadA, f.threadB, "has spaces", 5, "", "x".repeat(300)]],
+      ["thread_id", [f.threadA, "has spaces", 5, "", "x".repeat(300)]],
       ["metadata", ["x", [1], 5, Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, i]))]],
       ["if_exists", ["sometimes", 1]],
     ],

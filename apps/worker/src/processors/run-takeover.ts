@@ -1,3 +1,4 @@
+import { publicThreadId } from "@runline/core";
 import { collectorFromJournal, savePartialOutput } from "@runline/engine";
 import { appendFinalValues, asAttempt, executeAttempt, type AttemptEnd, type AttemptScope } from "./run-attempt";
 import type { RunProcessorDeps } from "./run-context";
@@ -43,7 +44,7 @@ export async function takeOverRun(deps: RunProcessorDeps, scope: AttemptScope): 
   }
   await scope.journal.append("metadata", {
     run_id: run.run_id,
-    thread_id: run.thread_id,
+    thread_id: publicThreadId(run.thread_id),
     attempt: run.attempt,
     restarted: true,
     previous_attempt_partial: partial,

@@ -1,4 +1,5 @@
 import { DelayedError, UnrecoverableError } from "bullmq";
+import { publicThreadId } from "@runline/core";
 import { NOOP_RUN_TELEMETRY, type AttemptTelemetry } from "@runline/observability";
 import { RunJobPayload, type RunJob } from "@runline/queue";
 import { AttemptGuard } from "./attempt-guard";
@@ -45,7 +46,8 @@ export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempt
       const { run, takeover } = claimed;
       guard.own(run.attempt, deps.runTimeoutMs);
       guard.keepLock(job, token, deps.lockDurationMs);
-      attempt = telemetry.start(run, { takeover, jobId: job.id });
+      // Log lines name the thread as its tenant's clients do (the tenant is a field of its own).
+      attempt = telemetry.start({ ...run, thread_id: publicThreadId(run.thread_id) }, { takeover, jobId: job.id });
       if (run.cancel_requested_at) guard.stop(run.cancel_action ?? "interrupt", "cancel");
       const scope: AttemptScope = {
         run,
@@ -91,7 +93,7 @@ async function runClaimed(deps: RunProcessorDeps, scope: AttemptScope, takeover:
   try {
     // A takeover with nothing recorded means the dead attempt never reached the graph: start as if new.
     if (takeover && run.start_checkpoint_recorded) return await takeOverRun(deps, scope);
-    void scope.journal.append("metadata", { run_id: run.run_id, thread_id: run.thread_id, attempt: run.attempt }).catch(() => undefined);
+    void scope.journal.append("metadata", { run_id: run.run_id, thread_id: publicThreadId(run.thread_id), attempt: run.attempt }).catch(() => undefined);
     return await executeAttempt(deps, scope, run.start_checkpoint_id);
   } catch (err) {
     // A fence refused a write on the way (partial save, final values): a later attempt owns the run.
