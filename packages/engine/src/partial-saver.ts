@@ -50,42 +50,36 @@ export async function savePartialOutput(options: SavePartialOptions): Promise<Sa
   let values: Record<string, unknown> | null = head?.values ?? {};
   const key = messagesKeyOf(values);
   if (headIsOurs && key) {
-    const parentId: string = head.config.configurable.checkpoint_id;
-    const byNode = pendingByNode(options.collector, head.next ?? [], values?.[key]);
-    if (byNode.length) {
-      const marker = { run_id: run.run_id, action, reason: options.reason };
-      const updates = byNode.map(({ node, messages }) => ({
-        asNode: node,
-        values: { [key]: messages.map((m) => (m.committed ? coerceMessageLikeToMessage(m.committed as any) : buildPartialMessage(m, marker))) },
-      }));
+    const next: string[] = head.next ?? [];
+    const current = (values?.[key] as unknown[]) ?? [];
+    const byNode = pendingByNode(options.collector, next, current);
+    const marker = { run_id: run.run_id, action, reason: options.reason };
+    const updates = byNode.map(({ node, messages }) => ({
+      asNode: node,
+      values: { [key]: messages.map((m) => (m.committed ? coerceMessageLikeToMessage(m.committed as any) : buildPartialMessage(m, marker))) as unknown[] },
+    }));
+    // A stop while a tool ran: answer its committed calls, or the next provider request is rejected. Inside a
+    // subgraph those calls are among the messages saved here, so the answers go into the same update.
+    const results = cancelledToolResults([...current, ...updates.flatMap((u) => u.values[key])], run.run_id);
+    if (results.length && updates.length) updates[updates.length - 1].values[key].push(...results);
+    else if (results.length) updates.push({ asNode: next[0], values: { [key]: results } });
+    if (updates.length) {
       // One superstep for every cut node, in `next` order (LangGraph's own task order), so parallel branches'
-      // partials land in the same order on every run. Targeting the latest checkpoint (no id) folds in the writes
-      // of sibling tasks that did finish, ahead of ours.
+      // partials land in the same order on every run. Targeting the latest checkpoint (no id) folds in the
+      // writes of sibling tasks that did finish, ahead of ours.
       const written = await graph.bulkUpdateState(rootConfig(threadId), [{ updates }]);
-      const added = updates.flatMap((u) => u.values[key]);
-      // The messages have ids no root-committed message has, so the messages reducer appended them.
-      values = { ...values, [key]: [...((values?.[key] as unknown[]) ?? []), ...added] };
+      // The messages have ids no message in the state has, so the messages reducer appended them.
+      values = { ...values, [key]: [...current, ...updates.flatMap((u) => u.values[key])] };
       const streamed = byNode.flatMap((n) => n.messages).filter((m) => !m.committed);
+      const id: string = written.configurable.checkpoint_id;
       saved = {
-        message_id: (streamed.at(-1) ?? byNode.at(-1)!.messages.at(-1)!).id,
+        message_id: (streamed.at(-1) ?? byNode.at(-1)?.messages.at(-1))?.id ?? null,
         token_count: streamed.reduce((n, m) => n + m.chunks.length, 0),
-        checkpoint_id: written.configurable.checkpoint_id,
-        parent_checkpoint_id: parentId,
+        checkpoint_id: id,
+        parent_checkpoint_id: head.config.configurable.checkpoint_id,
         action,
-        head_checkpoint_id: written.configurable.checkpoint_id,
+        head_checkpoint_id: id,
       };
-    }
-  }
-  if (headIsOurs && key) {
-    // A stop while a tool ran: answer its committed calls, or the next provider request is rejected.
-    const results = cancelledToolResults(values?.[key], run.run_id);
-    if (results.length) {
-      const after = await graph.getState(rootConfig(threadId));
-      const asNode: string | undefined = (after?.next ?? [])[0];
-      const written = await graph.updateState(rootConfig(threadId), { [key]: results }, asNode);
-      values = { ...values, [key]: [...((values?.[key] as unknown[]) ?? []), ...results] };
-      const id = written.configurable.checkpoint_id;
-      saved = { ...saved, checkpoint_id: id, head_checkpoint_id: id, parent_checkpoint_id: saved.parent_checkpoint_id ?? head.config.configurable.checkpoint_id };
     }
   }
   if (action === "rollback" && headIsOurs) {
