@@ -2,7 +2,7 @@ import { waitFor, type SseFrame } from "@runline/testing";
 import { cancel, newThread, startLiveRun, type LiveRun } from "./cancel-helpers";
 import { continueAndCheck } from "./model-http/continue-run";
 import { useModelHttpRig, words } from "./model-http/model-http-helpers";
-import { stopWhen } from "./model-http/stop-when";
+import { stopWhen, stopWhileToolRuns } from "./model-http/stop-when";
 
 const rig = useModelHttpRig("model-http-subgraphs");
 
@@ -76,5 +76,18 @@ describe("subgraph (`research`, two model calls) with stream_subgraphs: what sub
 
     const { sent } = await continueAndCheck(rig, threadId, { run: rootOnly });
     expect(sent.map((m: any) => m.content)).toEqual(["quietly now", "please continue"]);
+  });
+
+  it("an agent subgraph stopped while its tool runs: its committed tool call is saved in the root state and answered 'cancelled'", async () => {
+    const agentRun = { ...subgraphRun, assistant_id: "subgraph_agent" };
+    const { callId, threadId, live, state } = await stopWhileToolRuns(rig, "look it up", agentRun);
+    const messages = state.values.messages;
+    expect(messages.map((m: any) => m.type)).toEqual(["human", "ai", "tool"]);
+    // The AI message committed inside the subgraph is what subscribers saw: kept with its call, which is answered.
+    expect(messages[1]).toMatchObject({ content: "Checking", tool_calls: [{ id: callId, name: "slow_lookup" }] });
+    expect(messages[2]).toMatchObject({ tool_call_id: callId, status: "error", additional_kwargs: { runline_cancelled: { run_id: live.runId } } });
+
+    const { sent } = await continueAndCheck(rig, threadId, { run: agentRun });
+    expect(sent.map((m: any) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
   });
 });

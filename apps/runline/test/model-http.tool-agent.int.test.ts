@@ -1,7 +1,7 @@
 import { waitFor } from "@runline/testing";
 import { cancel, newThread, startLiveRun } from "./cancel-helpers";
-import { toolEvents } from "./fixtures/tool-agent.graph";
 import { continueAndCheck } from "./model-http/continue-run";
+import { stopWhileToolRuns } from "./model-http/stop-when";
 import { assertProviderValidHistory } from "./model-http/provider-history";
 import { useModelHttpRig } from "./model-http/model-http-helpers";
 
@@ -14,17 +14,8 @@ const continueAgent = (threadId: string) => continueAndCheck(rig, threadId, { ru
 
 describe("tool-calling agent (ToolNode) over real HTTP: every stop leaves a history a provider accepts", () => {
   it("cancel while a tool runs: the tool gets the abort signal and its call is answered 'cancelled'", async () => {
-    const callId = `call_slow_${rig.t.ns.id}`;
-    rig.fake.enqueue({ kind: "stream", tokens: ["Checking"], toolCalls: [{ id: callId, name: "slow_lookup", args: '{"query":"tides"}' }] });
-    const threadId = await newThread(rig.t);
-    const live = await startLiveRun(rig.t, threadId, "what are the tides?", agentRun);
-    await waitFor(() => toolEvents.started.has(callId), { what: "the tool to start" });
-    const res = await cancel(rig.t, live);
-    expect(res.body.outcome).toBe("cancelled");
-    await live.readToEnd();
-    expect(toolEvents.aborted.has(callId)).toBe(true);
-
-    const messages = (await rig.t.api.get(`/threads/${threadId}/state`)).body.values.messages;
+    const { callId, threadId, live, res, state } = await stopWhileToolRuns(rig, "what are the tides?", agentRun);
+    const messages = state.values.messages;
     expect(messages.map((m: any) => m.type)).toEqual(["human", "ai", "tool"]);
     expect(messages[1].tool_calls.map((c: any) => c.id)).toEqual([callId]); // committed: kept as sent
     expect(messages[2]).toMatchObject({ tool_call_id: callId, status: "error", additional_kwargs: { runline_cancelled: { run_id: live.runId } } });

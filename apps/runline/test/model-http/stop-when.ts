@@ -1,5 +1,6 @@
-import type { FakeReply } from "@runline/testing";
+import { waitFor, type FakeReply } from "@runline/testing";
 import { cancel, newThread, startLiveRun, type LiveRun } from "../cancel-helpers";
+import { toolEvents } from "../fixtures/tool-agent.graph";
 import type { ModelHttpRig } from "./model-http-helpers";
 
 export interface StopWhenOptions {
@@ -9,7 +10,9 @@ export interface StopWhenOptions {
   /** What the fake model answers, request by request. */
   replies: FakeReply[];
   /** The stop point, checked after every frame subscribers received. */
-  ready(live: LiveRun): boolean;
+  ready?(live: LiveRun): boolean;
+  /** A stop point subscribers cannot see (a tool started): awaited instead of `ready`. */
+  until?(): Promise<unknown>;
   /** An existing thread. @defaultValue a new one */
   threadId?: string;
 }
@@ -22,10 +25,30 @@ export async function stopWhen(rig: ModelHttpRig, options: StopWhenOptions) {
   rig.fake.enqueue(...options.replies);
   const threadId = options.threadId ?? (await newThread(rig.t));
   const live = await startLiveRun(rig.t, threadId, options.text, options.run);
-  if (!options.ready(live)) await live.readUntil(() => options.ready(live));
+  const ready = options.ready;
+  if (options.until) await options.until();
+  else if (ready && !ready(live)) await live.readUntil(() => ready(live));
   const res = await cancel(rig.t, live);
   expect(res.body.outcome).toBe("cancelled");
   await live.readToEnd();
   const state = (await rig.t.api.get(`/threads/${threadId}/state`)).body;
   return { threadId, live, res, state };
+}
+
+let toolCalls = 0;
+
+/**
+ * Starts `run` (a graph with the tool agent in it), whose model calls `slow_lookup`, and cancels it while the
+ * tool runs. The tool must have received the abort signal.
+ */
+export async function stopWhileToolRuns(rig: ModelHttpRig, text: string, run: Record<string, unknown>) {
+  const callId = `call_slow_${rig.t.ns.id}_${++toolCalls}`;
+  const stopped = await stopWhen(rig, {
+    text,
+    run,
+    replies: [{ kind: "stream", tokens: ["Checking"], toolCalls: [{ id: callId, name: "slow_lookup", args: '{"query":"tides"}' }] }],
+    until: () => waitFor(() => toolEvents.started.has(callId), { what: "the tool to start" }),
+  });
+  expect(toolEvents.aborted.has(callId)).toBe(true);
+  return { callId, ...stopped };
 }
