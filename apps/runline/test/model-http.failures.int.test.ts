@@ -1,15 +1,9 @@
 import type { FakeReply } from "@runline/testing";
 import { newThread, startLiveRun } from "./cancel-helpers";
-import { startModelHttpRig, words, type ModelHttpRig } from "./model-http/model-http-helpers";
+import { useModelHttpRig, words } from "./model-http/model-http-helpers";
 
 // RUNLINE_MODEL_MAX_RETRIES=1 and RUNLINE_MODEL_IDLE_TIMEOUT_MS=800 (see startModelHttpRig).
-let rig: ModelHttpRig;
-beforeAll(async () => {
-  rig = await startModelHttpRig("model-http-failures");
-});
-afterAll(async () => {
-  await rig?.close();
-});
+const rig = useModelHttpRig("model-http-failures");
 
 /** Runs one story against the scripted replies; returns the run's end event, its frames and the requests it caused. */
 async function runAgainst(...replies: FakeReply[]) {

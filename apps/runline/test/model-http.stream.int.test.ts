@@ -1,14 +1,8 @@
 import { cancel, newThread, startLiveRun } from "./cancel-helpers";
 import { lastAiText } from "./harness";
-import { startModelHttpRig, words, type ModelHttpRig } from "./model-http/model-http-helpers";
+import { useModelHttpRig, words } from "./model-http/model-http-helpers";
 
-let rig: ModelHttpRig;
-beforeAll(async () => {
-  rig = await startModelHttpRig("model-http-stream");
-});
-afterAll(async () => {
-  await rig?.close();
-});
+const rig = useModelHttpRig("model-http-stream");
 
 describe("ChatOpenAI over real HTTP (the fake server is the only fake)", () => {
   it("streams the provider's tokens to subscribers and commits the finished answer with its usage", async () => {

@@ -1,50 +1,28 @@
 import { waitFor } from "@runline/testing";
 import { cancel, newThread, startLiveRun } from "./cancel-helpers";
-import { toolEvents } from "./fixtures/tool-agent.graph";
+import { continueAndCheck } from "./model-http/continue-run";
+import { stopWhileToolRuns } from "./model-http/stop-when";
 import { assertProviderValidHistory } from "./model-http/provider-history";
-import { startModelHttpRig, type ModelHttpRig } from "./model-http/model-http-helpers";
+import { useModelHttpRig } from "./model-http/model-http-helpers";
 
-let rig: ModelHttpRig;
-beforeAll(async () => {
-  rig = await startModelHttpRig("model-http-tool-agent");
-});
-afterAll(async () => {
-  await rig?.close();
-});
+const rig = useModelHttpRig("model-http-tool-agent");
 
 const agentRun = { assistant_id: "tool_agent", stream_mode: ["values", "messages-tuple", "updates"] };
 
 /** "please continue" after the stop: the provider must get a history it accepts, and the run must finish. */
-async function continueAndCheck(threadId: string) {
-  rig.fake.enqueue({ kind: "stream", tokens: ["Carrying", " on"] });
-  const next = await startLiveRun(rig.t, threadId, "please continue", agentRun);
-  const frames = await next.readToEnd();
-  expect(frames.find((f) => f.event === "end")!.data.status).toBe("success");
-  const state = (await rig.t.api.get(`/threads/${threadId}/state`)).body;
-  assertProviderValidHistory(state.values.messages);
-  return { sent: rig.fake.requests.at(-1)!.body.messages, messages: state.values.messages };
-}
+const continueAgent = (threadId: string) => continueAndCheck(rig, threadId, { run: agentRun });
 
 describe("tool-calling agent (ToolNode) over real HTTP: every stop leaves a history a provider accepts", () => {
   it("cancel while a tool runs: the tool gets the abort signal and its call is answered 'cancelled'", async () => {
-    const callId = `call_slow_${rig.t.ns.id}`;
-    rig.fake.enqueue({ kind: "stream", tokens: ["Checking"], toolCalls: [{ id: callId, name: "slow_lookup", args: '{"query":"tides"}' }] });
-    const threadId = await newThread(rig.t);
-    const live = await startLiveRun(rig.t, threadId, "what are the tides?", agentRun);
-    await waitFor(() => toolEvents.started.has(callId), { what: "the tool to start" });
-    const res = await cancel(rig.t, live);
-    expect(res.body.outcome).toBe("cancelled");
-    await live.readToEnd();
-    expect(toolEvents.aborted.has(callId)).toBe(true);
-
-    const messages = (await rig.t.api.get(`/threads/${threadId}/state`)).body.values.messages;
+    const { callId, threadId, live, res, state } = await stopWhileToolRuns(rig, "what are the tides?", agentRun);
+    const messages = state.values.messages;
     expect(messages.map((m: any) => m.type)).toEqual(["human", "ai", "tool"]);
     expect(messages[1].tool_calls.map((c: any) => c.id)).toEqual([callId]); // committed: kept as sent
     expect(messages[2]).toMatchObject({ tool_call_id: callId, status: "error", additional_kwargs: { runline_cancelled: { run_id: live.runId } } });
     expect(res.body.partial.checkpoint_id).toBeTruthy();
     assertProviderValidHistory(messages);
 
-    const { sent } = await continueAndCheck(threadId);
+    const { sent } = await continueAgent(threadId);
     expect(sent.map((m: any) => m.role)).toEqual(["user", "assistant", "tool", "user"]);
     expect(sent[2]).toMatchObject({ tool_call_id: callId, content: expect.stringContaining("Cancelled") });
   });
@@ -68,7 +46,7 @@ describe("tool-calling agent (ToolNode) over real HTTP: every stop leaves a hist
     expect(messages.map((m: any) => m.type)).toEqual(["human", "ai", "tool"]);
     expect(messages[2]).toMatchObject({ tool_call_id: callId, content: "quick: moon" });
     assertProviderValidHistory(messages);
-    await continueAndCheck(threadId);
+    await continueAgent(threadId);
   });
 
   it("cancel while the model streams its answer after a tool: the partial answer follows the tool result", async () => {
@@ -87,6 +65,6 @@ describe("tool-calling agent (ToolNode) over real HTTP: every stop leaves a hist
     expect(messages.map((m: any) => m.type)).toEqual(["human", "ai", "tool", "ai"]);
     expect(messages[3].response_metadata.runline_partial).toMatchObject({ cancelled: true });
     assertProviderValidHistory(messages);
-    await continueAndCheck(threadId);
+    await continueAgent(threadId);
   });
 });

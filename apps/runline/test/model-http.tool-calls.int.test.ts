@@ -1,14 +1,8 @@
 import { cancel, newThread, startLiveRun } from "./cancel-helpers";
 import { assertProviderValidHistory } from "./model-http/provider-history";
-import { startModelHttpRig, type ModelHttpRig } from "./model-http/model-http-helpers";
+import { useModelHttpRig } from "./model-http/model-http-helpers";
 
-let rig: ModelHttpRig;
-beforeAll(async () => {
-  rig = await startModelHttpRig("model-http-tools");
-});
-afterAll(async () => {
-  await rig?.close();
-});
+const rig = useModelHttpRig("model-http-tools");
 
 describe("a tool call cut mid-stream", () => {
   it("is dropped from the saved partial, listed in runline_dropped_tool_calls, and the history stays valid", async () => {

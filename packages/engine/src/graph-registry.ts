@@ -17,6 +17,8 @@ export interface RunnableGraph {
   getState(config: Record<string, unknown>, options?: Record<string, unknown>): Promise<any>;
   getStateHistory(config: Record<string, unknown>, options?: Record<string, unknown>): AsyncIterable<any>;
   updateState(config: Record<string, unknown>, values: unknown, asNode?: string): Promise<any>;
+  /** Several nodes' updates as one superstep (how a cancel saves parallel branches' partials together). */
+  bulkUpdateState(config: Record<string, unknown>, supersteps: { updates: { values: unknown; asNode?: string }[] }[]): Promise<any>;
 }
 
 function isCompiled(value: any): boolean {

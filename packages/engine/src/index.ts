@@ -11,4 +11,5 @@ export * from "./partial-message";
 export * from "./partial-saver";
 export * from "./partial-from-journal";
 export * from "./update-messages";
+export * from "./messages-key";
 export * from "./run-reconciler";

@@ -9,8 +9,9 @@ interface EntryLike {
 }
 
 /**
- * Rebuilds what a dead worker streamed from the run's journal: every `messages` token that reached it, grouped
- * by message id, and minus the messages a node update already committed. Lets another worker save the partial
+ * Rebuilds what a dead worker streamed from the run's journal: every `messages` token that reached it (root and
+ * subgraph namespaces), grouped by message id, minus the messages a root node update already committed, and with
+ * the messages a subgraph node committed (the same collector `executeRun` fills). Lets another worker save the partial
  * output without calling the model again.
  */
 export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fromAttempt?: number | "latest"): Promise<PartialCollector> {
@@ -26,7 +27,9 @@ export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fr
       continue;
     }
     if (typeof fromAttempt === "number" && attempt !== fromAttempt) continue;
-    if (entry.event === "messages") {
+    // Subgraph events are `messages|<ns>|…` and `updates|<ns>|…` (see `executeRun`).
+    const [event, ...namespace] = entry.event.split("|");
+    if (event === "messages") {
       const [chunk, metadata] = JSON.parse(entry.dataJson);
       if (chunk?.type !== "ai" && chunk?.type !== "AIMessageChunk") continue;
       collector.add(
@@ -39,9 +42,12 @@ export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fr
           tool_call_chunks: chunk.tool_call_chunks ?? [],
         }),
         metadata ?? {},
+        namespace,
       );
-    } else if (entry.event === "updates") {
-      collector.markCompleted(messagesInUpdate(JSON.parse(entry.dataJson)).map((m) => m.id));
+    } else if (event === "updates") {
+      const committed = messagesInUpdate(JSON.parse(entry.dataJson), null);
+      if (!namespace.length) collector.markCompleted(committed.map((m) => m.id));
+      else collector.commitInSubgraph(namespace, committed);
     }
   }
   return collector;

@@ -22,7 +22,7 @@ export interface PartialMarker {
  * `usage_metadata` if the usage chunk came, and `response_metadata`, whose `finish_reason` becomes `cancelled`
  * (a client that reads only that field must not take a cut answer for a finished one).
  */
-export function buildPartialMessage(streamed: StreamedMessage, marker: Omit<PartialMarker, "token_count" | "cancelled">): AIMessage {
+export function buildPartialMessage(streamed: Pick<StreamedMessage, "id" | "chunks"> & Partial<StreamedMessage>, marker: Omit<PartialMarker, "token_count" | "cancelled">): AIMessage {
   const merged = streamed.chunks.reduce((acc, chunk) => acc.concat(chunk));
   const droppedToolCalls = [...(merged.tool_call_chunks ?? [])].map((c: any) => ({ id: c.id, name: c.name, args: c.args }));
   const { tool_calls: _drop, ...additionalKwargs } = merged.additional_kwargs ?? {};

@@ -1,7 +1,9 @@
+import { coerceMessageLikeToMessage } from "@langchain/core/messages";
 import { copyCheckpoint, emptyCheckpoint, uuid6, type BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import type { CancelAction, RunPartial, RunRecord } from "@runline/core";
 import type { RunnableGraph } from "./graph-registry";
-import type { PartialCollector } from "./partial-collector";
+import type { PartialCollector, StreamedMessage } from "./partial-collector";
+import { messagesKeyOf } from "./messages-key";
 import { buildPartialMessage, type PartialMarker } from "./partial-message";
 import { cancelledToolResults } from "./unanswered-tool-calls";
 
@@ -37,7 +39,7 @@ export interface SavedPartial {
 }
 
 export async function savePartialOutput(options: SavePartialOptions): Promise<SavedPartial> {
-  const { graph, run, collector, action } = options;
+  const { graph, run, action } = options;
   const threadId = run.thread_id;
   const nothing = noPartial(action);
   const head = await graph.getState(rootConfig(threadId));
@@ -46,39 +48,38 @@ export async function savePartialOutput(options: SavePartialOptions): Promise<Sa
   const headIsOurs = Boolean(headId) && headId !== options.startCheckpointId;
   let saved = nothing;
   let values: Record<string, unknown> | null = head?.values ?? {};
-  if (headIsOurs) {
+  const key = messagesKeyOf(values);
+  if (headIsOurs && key) {
     const next: string[] = head.next ?? [];
-    // Only nodes that have not committed: a node whose output is already checkpointed has nothing partial.
-    const pending = collector.inFlight().filter((m) => m.chunks.length > 0 && next.includes(m.node));
-    const parentId: string = head.config.configurable.checkpoint_id;
-    for (const node of new Set(pending.map((m) => m.node))) {
-      const messages = pending.filter((m) => m.node === node);
-      const partials = messages.map((m) => buildPartialMessage(m, { run_id: run.run_id, action, reason: options.reason }));
-      // Target the latest checkpoint (no id): that folds in the writes of sibling tasks that did finish.
-      const written = await graph.updateState(rootConfig(threadId), { messages: partials }, node);
-      // The partials have ids no committed message has, so the messages reducer appended them.
-      values = { ...values, messages: [...((values?.messages as unknown[]) ?? []), ...partials] };
-      const last = messages[messages.length - 1];
+    const current = (values?.[key] as unknown[]) ?? [];
+    const byNode = pendingByNode(options.collector, next, current);
+    const marker = { run_id: run.run_id, action, reason: options.reason };
+    const updates = byNode.map(({ node, messages }) => ({
+      asNode: node,
+      values: { [key]: messages.map((m) => (m.committed ? coerceMessageLikeToMessage(m.committed as any) : buildPartialMessage(m, marker))) as unknown[] },
+    }));
+    // A stop while a tool ran: answer its committed calls, or the next provider request is rejected. Inside a
+    // subgraph those calls are among the messages saved here, so the answers go into the same update.
+    const results = cancelledToolResults([...current, ...updates.flatMap((u) => u.values[key])], run.run_id);
+    if (results.length && updates.length) updates[updates.length - 1].values[key].push(...results);
+    else if (results.length) updates.push({ asNode: next[0], values: { [key]: results } });
+    if (updates.length) {
+      // One superstep for every cut node, in `next` order (LangGraph's own task order), so parallel branches'
+      // partials land in the same order on every run. Targeting the latest checkpoint (no id) folds in the
+      // writes of sibling tasks that did finish, ahead of ours.
+      const written = await graph.bulkUpdateState(rootConfig(threadId), [{ updates }]);
+      // The messages have ids no message in the state has, so the messages reducer appended them.
+      values = { ...values, [key]: [...current, ...updates.flatMap((u) => u.values[key])] };
+      const streamed = byNode.flatMap((n) => n.messages).filter((m) => !m.committed);
+      const id: string = written.configurable.checkpoint_id;
       saved = {
-        message_id: last.id,
-        token_count: saved.token_count + messages.reduce((n, m) => n + m.chunks.length, 0),
-        checkpoint_id: written.configurable.checkpoint_id,
-        parent_checkpoint_id: parentId,
+        message_id: (streamed.at(-1) ?? byNode.at(-1)?.messages.at(-1))?.id ?? null,
+        token_count: streamed.reduce((n, m) => n + m.chunks.length, 0),
+        checkpoint_id: id,
+        parent_checkpoint_id: head.config.configurable.checkpoint_id,
         action,
-        head_checkpoint_id: written.configurable.checkpoint_id,
+        head_checkpoint_id: id,
       };
-    }
-  }
-  if (headIsOurs) {
-    // A stop while a tool ran: answer its committed calls, or the next provider request is rejected.
-    const results = cancelledToolResults((values as Record<string, unknown> | null)?.messages, run.run_id);
-    if (results.length) {
-      const after = await graph.getState(rootConfig(threadId));
-      const asNode: string | undefined = (after?.next ?? [])[0];
-      const written = await graph.updateState(rootConfig(threadId), { messages: results }, asNode);
-      values = { ...values, messages: [...((values?.messages as unknown[]) ?? []), ...results] };
-      const id = written.configurable.checkpoint_id;
-      saved = { ...saved, checkpoint_id: id, head_checkpoint_id: id, parent_checkpoint_id: saved.parent_checkpoint_id ?? head.config.configurable.checkpoint_id };
     }
   }
   if (action === "rollback" && headIsOurs) {
@@ -86,6 +87,17 @@ export async function savePartialOutput(options: SavePartialOptions): Promise<Sa
     values = null;
   }
   return { partial: saved, values };
+}
+
+/**
+ * What each cut root node streamed and never committed, by node in `next` order, each node's messages in stream
+ * order. A node whose output is already checkpointed is not in `next`; a message already in the state (by id) is
+ * not saved twice.
+ */
+function pendingByNode(collector: PartialCollector, next: string[], current: unknown): { node: string; messages: StreamedMessage[] }[] {
+  const known = new Set((Array.isArray(current) ? current : []).map((m: any) => m?.id).filter(Boolean));
+  const pending = collector.inFlight().filter((m) => (m.chunks.length > 0 || m.committed) && !known.has(m.id));
+  return [...new Set(next)].map((node) => ({ node, messages: pending.filter((m) => m.node === node) })).filter((n) => n.messages.length);
 }
 
 /**

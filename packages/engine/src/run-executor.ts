@@ -105,14 +105,18 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
     switch (mode) {
       case "messages": {
         const [chunk, metadata] = payload;
-        if (!namespace.length) collector.add(chunk, metadata);
+        // Subgraph tokens too: subscribers of a `stream_subgraphs` run saw them, so a cancel keeps them.
+        collector.add(chunk, metadata, namespace);
         last = sink.append(event, [toWire(chunk), metadataToWire(metadata)]);
         break;
       }
       case "updates": {
         if (payload && typeof payload === "object") {
           if ("__interrupt__" in payload && !namespace.length) interrupted = true;
-          if (!namespace.length) collector.markCompleted(messagesInUpdate(payload).map((m) => m.id));
+          // Any state key: the saver finds the graph's messages key later (`chat`, not only `messages`).
+          const committed = messagesInUpdate(payload, null);
+          if (!namespace.length) collector.markCompleted(committed.map((m) => m.id));
+          else collector.commitInSubgraph(namespace, committed);
         }
         last = sink.append(event, toWire(payload));
         break;

@@ -9,9 +9,9 @@ export interface ModelHttpRig {
   close(): Promise<void>;
 }
 
-export async function startModelHttpRig(name: string, env: Record<string, string> = {}): Promise<ModelHttpRig> {
-  const fake = await startFakeOpenAIServer();
-  const t = await startTestRunline(name, {
+/** The environment that points Runline's model at `fake` (for an in-process Runline or a worker process). */
+export function modelHttpEnv(fake: FakeOpenAIServer): Record<string, string> {
+  return {
     RUNLINE_MODEL_PROVIDER: "openai",
     OPENAI_BASE_URL: fake.baseURL,
     RUNLINE_MODEL: "fake-gpt",
@@ -19,8 +19,12 @@ export async function startModelHttpRig(name: string, env: Record<string, string
     RUNLINE_MODEL_IDLE_TIMEOUT_MS: "800",
     RUNLINE_MODEL_MAX_RETRIES: "1",
     RUNLINE_CONFIG: path.join(__dirname, "../fixtures/runline.model-http.json"),
-    ...env,
-  });
+  };
+}
+
+export async function startModelHttpRig(name: string, env: Record<string, string> = {}): Promise<ModelHttpRig> {
+  const fake = await startFakeOpenAIServer();
+  const t = await startTestRunline(name, { ...modelHttpEnv(fake), ...env });
   return {
     t,
     fake,
@@ -33,3 +37,18 @@ export async function startModelHttpRig(name: string, env: Record<string, string
 
 /** `n` word tokens: "w0 w1 w2 …". */
 export const words = (n: number) => Array.from({ length: n }, (_, i) => (i ? ` w${i}` : "w0"));
+
+/**
+ * The rig of one test file: started in `beforeAll`, closed in `afterAll`. The returned object is filled in
+ * when `beforeAll` has run, so read its fields inside tests only.
+ */
+export function useModelHttpRig(name: string, env: Record<string, string> = {}): ModelHttpRig {
+  const rig = {} as ModelHttpRig;
+  beforeAll(async () => {
+    Object.assign(rig, await startModelHttpRig(name, env));
+  });
+  afterAll(async () => {
+    await rig.close?.();
+  });
+  return rig;
+}
