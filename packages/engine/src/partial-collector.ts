@@ -1,3 +1,5 @@
+import { messagesInUpdate } from "./update-messages";
+
 /**
  * Keeps every message chunk a run streamed, grouped by message id, so a cancelled run can save what the
  * model produced before the stop. Chunks are kept by reference (LangGraph emits them by reference and we
@@ -26,6 +28,16 @@ export class PartialCollector {
     const id: string | undefined = chunk?.id;
     if (!id) return;
     this.entry(id, namespace, metadata).chunks.push(chunk);
+  }
+
+  /**
+   * A node's `updates` event (root or subgraph namespace), from the live stream or the journal: the messages it
+   * committed, under any state key (the saver finds the graph's messages key later: `chat`, not only `messages`).
+   */
+  addUpdate(update: Record<string, any> | null | undefined, namespace: string[] = []): void {
+    const committed = messagesInUpdate(update, null);
+    if (!namespace.length) this.markCompleted(committed.map((m) => m.id));
+    else this.commitInSubgraph(namespace, committed);
   }
 
   /** A subgraph node finished: its messages are final, but only in the subgraph's checkpoint (the root node still runs). */

@@ -1,6 +1,5 @@
 import { AIMessageChunk } from "@langchain/core/messages";
 import { PartialCollector } from "./partial-collector";
-import { messagesInUpdate } from "./update-messages";
 
 /** A journal entry as far as this module cares. */
 interface EntryLike {
@@ -45,9 +44,7 @@ export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fr
         namespace,
       );
     } else if (event === "updates") {
-      const committed = messagesInUpdate(JSON.parse(entry.dataJson), null);
-      if (!namespace.length) collector.markCompleted(committed.map((m) => m.id));
-      else collector.commitInSubgraph(namespace, committed);
+      collector.addUpdate(JSON.parse(entry.dataJson), namespace);
     }
   }
   return collector;

@@ -2,7 +2,6 @@ import { Command } from "@langchain/langgraph";
 import { ON_DEMAND_STREAM_MODES, publicThreadId, withPublicThreadId, type RunRecord } from "@runline/core";
 import type { RunnableGraph } from "./graph-registry";
 import type { PartialCollector } from "./partial-collector";
-import { messagesInUpdate } from "./update-messages";
 import { metadataToWire, toWire } from "./wire-format";
 
 /** Where a run's events go (the journal, in production). Calls are made in order and may be left un-awaited. */
@@ -113,10 +112,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
       case "updates": {
         if (payload && typeof payload === "object") {
           if ("__interrupt__" in payload && !namespace.length) interrupted = true;
-          // Any state key: the saver finds the graph's messages key later (`chat`, not only `messages`).
-          const committed = messagesInUpdate(payload, null);
-          if (!namespace.length) collector.markCompleted(committed.map((m) => m.id));
-          else collector.commitInSubgraph(namespace, committed);
+          collector.addUpdate(payload, namespace);
         }
         last = sink.append(event, toWire(payload));
         break;
