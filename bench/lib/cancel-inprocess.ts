@@ -38,6 +38,35 @@ export async function cancelInProcessRun(
   pace: StoryPace,
   readTokens: number,
 ): Promise<InProcessCancelSample> {
+  return runCancellable(graph, checkpointer, pace, readTokens, (abort) => abort());
+}
+
+/** An in-process run that has delivered `readTokens` tokens and streams on until {@link ReadyInProcessCancel.cancel}. */
+export interface ReadyInProcessCancel {
+  cancel(): Promise<InProcessCancelSample>;
+}
+
+/** Starts a run and resolves once it delivered `readTokens` tokens; the caller picks the moment to cancel. */
+export function prepareInProcessCancel(
+  graph: StoryGraph,
+  checkpointer: BaseCheckpointSaver,
+  pace: StoryPace,
+  readTokens: number,
+): Promise<ReadyInProcessCancel> {
+  return new Promise((resolveReady, rejectReady) => {
+    const done = runCancellable(graph, checkpointer, pace, readTokens, (abort) => resolveReady({ cancel: () => (abort(), done) }));
+    done.catch(rejectReady);
+  });
+}
+
+/** The run itself: `onReached(abort)` is called once `readTokens` tokens arrived; the sample is taken from `abort()`. */
+async function runCancellable(
+  graph: StoryGraph,
+  checkpointer: BaseCheckpointSaver,
+  pace: StoryPace,
+  readTokens: number,
+  onReached: (abort: () => void) => void,
+): Promise<InProcessCancelSample> {
   const runId = randomUUID();
   const threadId = randomUUID();
   const controller = new AbortController();
@@ -55,17 +84,19 @@ export async function cancelInProcessRun(
   let t0 = Number.NaN;
   let thrown = Number.NaN;
   let atWallMs = Number.NaN;
+  const abort = () => {
+    if (!Number.isNaN(t0)) return;
+    atWallMs = Date.now();
+    t0 = performance.now();
+    controller.abort(new RunStoppedError("interrupt", "cancel"));
+  };
   try {
     for await (const [mode, payload] of stream as AsyncIterable<[string, any]>) {
       if (mode !== "messages") continue;
       collector.add(payload[0], payload[1]);
       received += 1;
       if (!Number.isNaN(t0)) afterAbort += 1;
-      else if (received === readTokens) {
-        atWallMs = Date.now();
-        t0 = performance.now();
-        controller.abort(new RunStoppedError("interrupt", "cancel"));
-      }
+      else if (received === readTokens) onReached(abort);
     }
     throw new Error(`in-process run ended after ${received} tokens without being cancelled`);
   } catch (err) {

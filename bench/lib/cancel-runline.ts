@@ -69,7 +69,22 @@ function streamStory(baseUrl: string, threadId: string, pace: StoryPace) {
   });
 }
 
+/** A streaming run that has delivered its first `readTokens` tokens and waits to be cancelled. */
+export interface ReadyRunlineCancel {
+  runId: string;
+  /** `POST …/cancel?wait=1&action=interrupt` now; checks what the subscriber saw and measures it. */
+  cancel(): Promise<RunlineCancelSample>;
+}
+
 export async function cancelRunlineRun(baseUrl: string, pace: StoryPace, readTokens: number): Promise<RunlineCancelSample> {
+  return (await prepareRunlineCancel(baseUrl, pace, readTokens)).cancel();
+}
+
+/**
+ * Starts a story run and reads its stream until `readTokens` tokens arrived; the reader runs on in the background
+ * while the caller decides when to cancel (a storm cancels many ready runs at the same moment).
+ */
+export async function prepareRunlineCancel(baseUrl: string, pace: StoryPace, readTokens: number): Promise<ReadyRunlineCancel> {
   const threadId = await createThread(baseUrl);
   const sse = await streamStory(baseUrl, threadId, pace);
   if (sse.status !== 200) throw new Error(`runs/stream answered ${sse.status}`);
@@ -88,51 +103,55 @@ export async function cancelRunlineRun(baseUrl: string, pace: StoryPace, readTok
       if (frame.event === "error") throw new Error(`run ${runId} failed: ${JSON.stringify(frame.data)}`);
     }
   })();
+  reading.catch(() => undefined); // reported by cancel(); a storm may hold a failed run a while before it
   await Promise.race([reachedTarget, reading.then(() => Promise.reject(new Error(`stream ended after ${tokens} tokens`)))]);
 
-  const tokensAtRequest = tokens;
-  const requestWall = Date.now();
-  const t0 = performance.now();
-  const res = await fetch(`${baseUrl}/threads/${threadId}/runs/${runId}/cancel?wait=1&action=interrupt`, { method: "POST" });
-  const body = (await res.json()) as any;
-  const t1 = performance.now();
-  const responseWall = Date.now();
-  await reading;
+  const cancel = async (): Promise<RunlineCancelSample> => {
+    const tokensAtRequest = tokens;
+    const requestWall = Date.now();
+    const t0 = performance.now();
+    const res = await fetch(`${baseUrl}/threads/${threadId}/runs/${runId}/cancel?wait=1&action=interrupt`, { method: "POST" });
+    const body = (await res.json()) as any;
+    const t1 = performance.now();
+    const responseWall = Date.now();
+    await reading;
 
-  if (res.status !== 200 || body.outcome !== "cancelled" || body.status !== "interrupted") {
-    throw new Error(`cancel of ${runId} answered ${res.status} ${JSON.stringify(body)}`);
-  }
-  const partial = body.partial;
-  if (!partial || !(partial.token_count > 0)) throw new Error(`cancel of ${runId}: no partial saved: ${JSON.stringify(body)}`);
-  const end = frames[frames.length - 1];
-  if (end?.event !== "end" || end.data?.status !== "interrupted") throw new Error(`run ${runId}: stream did not close with end/interrupted`);
-  if (!isDeepStrictEqual(end.data.partial, partial)) {
-    throw new Error(`run ${runId}: end frame partial ${JSON.stringify(end.data.partial)} differs from the cancel response's ${JSON.stringify(partial)}`);
-  }
-  const tokenFrames = frames.filter((f) => f.event === "messages");
-  const finalValues = [...frames].reverse().find((f) => f.event === "values");
-  if (!finalValues?.id || !end.id) throw new Error(`run ${runId}: no final values/end ids`);
-  const lastToken = tokenFrames[tokenFrames.length - 1]!;
-  return {
-    latencyMs: t1 - t0,
-    readTokens,
-    tokensAtRequest,
-    tokensReceived: tokenFrames.length,
-    partialTokenCount: partial.token_count,
-    tokensParsedAfterResponse: tokenFrames.filter((f) => f.at > t1).length,
-    tokensAfterSave: tokenFrames.filter((f) => compareStreamIds(f.id!, finalValues.id!) > 0).length,
-    tokensAfterEnd: tokenFrames.filter((f) => compareStreamIds(f.id!, end.id!) > 0).length,
-    journal: {
-      requestToValuesMs: idMs(finalValues.id) - requestWall,
-      valuesToEndMs: idMs(end.id) - idMs(finalValues.id),
-      endToResponseMs: responseWall - idMs(end.id),
-      lastTokenToValuesMs: idMs(finalValues.id) - idMs(lastToken.id),
-    },
-    runId,
-    threadId,
-    atWallMs: requestWall,
-    clock: { request: t0, response: t1 },
+    if (res.status !== 200 || body.outcome !== "cancelled" || body.status !== "interrupted") {
+      throw new Error(`cancel of ${runId} answered ${res.status} ${JSON.stringify(body)}`);
+    }
+    const partial = body.partial;
+    if (!partial || !(partial.token_count > 0)) throw new Error(`cancel of ${runId}: no partial saved: ${JSON.stringify(body)}`);
+    const end = frames[frames.length - 1];
+    if (end?.event !== "end" || end.data?.status !== "interrupted") throw new Error(`run ${runId}: stream did not close with end/interrupted`);
+    if (!isDeepStrictEqual(end.data.partial, partial)) {
+      throw new Error(`run ${runId}: end frame partial ${JSON.stringify(end.data.partial)} differs from the cancel response's ${JSON.stringify(partial)}`);
+    }
+    const tokenFrames = frames.filter((f) => f.event === "messages");
+    const finalValues = [...frames].reverse().find((f) => f.event === "values");
+    if (!finalValues?.id || !end.id) throw new Error(`run ${runId}: no final values/end ids`);
+    const lastToken = tokenFrames[tokenFrames.length - 1]!;
+    return {
+      latencyMs: t1 - t0,
+      readTokens,
+      tokensAtRequest,
+      tokensReceived: tokenFrames.length,
+      partialTokenCount: partial.token_count,
+      tokensParsedAfterResponse: tokenFrames.filter((f) => f.at > t1).length,
+      tokensAfterSave: tokenFrames.filter((f) => compareStreamIds(f.id!, finalValues.id!) > 0).length,
+      tokensAfterEnd: tokenFrames.filter((f) => compareStreamIds(f.id!, end.id!) > 0).length,
+      journal: {
+        requestToValuesMs: idMs(finalValues.id) - requestWall,
+        valuesToEndMs: idMs(end.id) - idMs(finalValues.id),
+        endToResponseMs: responseWall - idMs(end.id),
+        lastTokenToValuesMs: idMs(finalValues.id) - idMs(lastToken.id),
+      },
+      runId,
+      threadId,
+      atWallMs: requestWall,
+      clock: { request: t0, response: t1 },
+    };
   };
+  return { runId, cancel };
 }
 
 /**
