@@ -30,6 +30,8 @@ export interface TargetOptions {
   nodeArgs?: string[];
   /** Extra environment for Runline (e.g. `RUNLINE_WORKER_CONCURRENCY`). */
   env?: Record<string, string>;
+  /** Pins an own-process Runline to these CPUs (`taskset -c`, e.g. "0" or "0,1"). */
+  cpus?: string;
 }
 
 /** A running Runline the benchmark talks to over HTTP, wherever it runs. */
@@ -67,11 +69,19 @@ async function freePort(): Promise<number> {
 export async function startRunlineProcess(ns: TestNamespace, opts: TargetOptions = {}, timeoutMs = 30_000): Promise<RunlineTarget> {
   const port = await freePort();
   const env = runlineEnv(ns, port, opts);
-  const child: ChildProcess = spawn(
+  const nodeCommand = [
     process.execPath,
-    [...(opts.nodeArgs ?? []), "--import", "tsx", path.join(REPO_ROOT, "apps/runline/src/main.ts"), "--role", opts.env?.RUNLINE_ROLE ?? "all", "--no-demo"],
-    { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] },
-  );
+    ...(opts.nodeArgs ?? []),
+    "--import",
+    "tsx",
+    path.join(REPO_ROOT, "apps/runline/src/main.ts"),
+    "--role",
+    opts.env?.RUNLINE_ROLE ?? "all",
+    "--no-demo",
+  ];
+  // taskset execs node in place, so the child's pid is node's own (its /proc CPU and memory are Runline's).
+  const [command, ...args] = opts.cpus ? ["taskset", "-c", opts.cpus, ...nodeCommand] : nodeCommand;
+  const child: ChildProcess = spawn(command!, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-20_000);
