@@ -68,6 +68,27 @@ it("journals runs on several shards: fenced attempt appends, end, backlog read a
   }
 });
 
+it("coalesces appends of runs on several shards issued in one tick by slot (no CROSSSLOT): each run complete and in order", async () => {
+  const writer = createJournalWriter(asRedis(), `${prefix}:batch`);
+  const keys = journalKeys(`${prefix}:batch`);
+  // Two runs whose keys share a slot go in one script call together; the others in calls of their own.
+  const candidates = Array.from({ length: 600 }, (_, i) => `batch-${i}`);
+  const slots = await Promise.all(candidates.map((runId) => slotOf(keys.events(runId))));
+  const first = slots.findIndex((slot, i) => slots.indexOf(slot) !== i);
+  const sameSlot = [candidates[slots.indexOf(slots[first]!)]!, candidates[first]!];
+  const runIds = [...sameSlot, ...Array.from({ length: 8 }, (_, i) => `batch-spread-${i}`)];
+  const attempts = runIds.map((runId) => writer.forAttempt(runId, 1));
+  await Promise.all(attempts.map((a) => a.claim()));
+  for (let i = 0; i < 30; i++) for (const attempt of attempts) void attempt.append("values", { i });
+  const ends = runIds.map((runId) => writer.end(runId, { status: "success" }));
+  await Promise.all([...attempts.map((a) => a.flush()), ...ends]);
+  for (const runId of runIds) {
+    const stored: JournalEntry[] = [];
+    for await (const entry of readRange(asRedis(), `${prefix}:batch`, runId)) stored.push(entry);
+    expect(stored.map((e) => (e.event === "end" ? "end" : (JSON.parse(e.dataJson) as { i: number }).i))).toEqual([...Array.from({ length: 30 }, (_, i) => i), "end"]);
+  }
+});
+
 it("runs BullMQ jobs: enqueue, process, job state", async () => {
   const queue = createRunQueue(asRedis(), prefix);
   const done: string[] = [];

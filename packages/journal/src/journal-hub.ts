@@ -68,6 +68,14 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
   const channels = new Map<string, Channel>();
   let closed = false;
   let connectedBefore = false;
+  // ioredis runs its ready check (INFO) once connected. A SUBSCRIBE written before that puts the connection in
+  // subscriber mode, the INFO is refused and the connection drops ("only subscriber commands may be used"), so
+  // (un)subscribes wait for the first 'ready', in call order. `close` releases them (they then fail).
+  let release!: () => void;
+  let notReady: Promise<void> | null = new Promise<void>((resolve) => (release = resolve));
+  notReady.then(() => (notReady = null));
+  sub.once("ready", () => release());
+  const whenReady = <T>(command: () => Promise<T>): Promise<T> => (notReady ? notReady.then(command) : command());
 
   sub.on("error", onError);
   sub.on("message", (channelName: string, message: string) => {
@@ -108,7 +116,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     if (!channel) {
       // Commands on one connection run in order, so a SUBSCRIBE sent after a pending UNSUBSCRIBE of the same
       // channel (last listener just left) still leaves the channel subscribed.
-      channel = { listeners: new Set(), subscribed: sub.subscribe(name) };
+      channel = { listeners: new Set(), subscribed: whenReady(() => sub.subscribe(name)) };
       channels.set(name, channel);
     }
     const listener: Listener = { ...listenOpts, onEntry };
@@ -117,7 +125,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     const leave = () => {
       if (!owner.listeners.delete(listener) || owner.listeners.size > 0) return;
       if (channels.get(name) === owner) channels.delete(name);
-      if (!closed) sub.unsubscribe(name).catch(onError);
+      if (!closed) whenReady(() => sub.unsubscribe(name)).catch(onError);
     };
     try {
       await owner.subscribed;
@@ -135,6 +143,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     async close() {
       if (closed) return;
       closed = true;
+      release();
       const orphans = [...channels.values()].flatMap((channel) => [...channel.listeners]);
       channels.clear();
       for (const listener of orphans) listener.onClosed?.();

@@ -5,6 +5,7 @@ import { JournalFencedError, type AttemptJournal, type JournalRefusal } from "./
 
 export { JournalFencedError, type AttemptJournal, type JournalRefusal };
 import { journalKeys } from "./keys";
+import { ScriptBatcher, type ScriptBatchOptions } from "./journal-batch";
 
 /** Options of {@link createJournalWriter}. */
 export interface JournalWriterOptions {
@@ -16,6 +17,8 @@ export interface JournalWriterOptions {
   maxLen?: number;
   /** Seconds the stream is kept after `end`, for late joiners and reconnects. @defaultValue 3600 */
   retentionSeconds?: number;
+  /** How appends of one event-loop turn are coalesced into one script call (see {@link ScriptBatchOptions}). */
+  batch?: ScriptBatchOptions;
 }
 
 /** Appends a run's events to its journal (worker side). */
@@ -41,63 +44,13 @@ export interface JournalWriter {
   flush(runId: string): Promise<void>;
 }
 
-// Fence check, XADD and PUBLISH in one script: one round trip per event, no window where an entry is stored but
-// not published, and no way for a superseded attempt to slip an entry in between the check and the write.
-// ARGV: maxLen, channel, event, json, ttl, attempt (0 = not an attempt), seq, mode (0 append, 1 end, 2 claim).
-const APPEND_LUA = `
-local f = redis.call('HMGET', KEYS[2], 'a', 's', 'e')
-if f[3] then return {'ENDED'} end
-local attempt = tonumber(ARGV[6])
-if attempt > 0 then
-  local owner = tonumber(f[1]) or 0
-  if owner > attempt then return {'FENCED'} end
-  if ARGV[8] == '2' then
-    if owner < attempt then redis.call('HSET', KEYS[2], 'a', attempt, 's', 0) end
-    return {'OK', ''}
-  end
-  local seq = tonumber(ARGV[7])
-  if owner == attempt then
-    local last = tonumber(f[2]) or 0
-    if seq <= last then return {'DUP'} end
-    if seq ~= last + 1 then return {'GAP'} end
-  end
-  -- owner < attempt: every attempt claims first, so the fence is gone (Redis lost its data); take it from here.
-  redis.call('HSET', KEYS[2], 'a', attempt, 's', seq)
-end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3], 'd', ARGV[4])
-redis.call('PUBLISH', ARGV[2], id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
-if ARGV[8] == '1' then
-  redis.call('HSET', KEYS[2], 'e', 1)
-  local ttl = tonumber(ARGV[5])
-  redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('EXPIRE', KEYS[2], ttl)
-end
-return {'OK', id}
-`;
-const APPEND_COMMAND = "runlineJournalAppend";
-
-type AppendCommand = (
-  streamKey: string,
-  fenceKey: string,
-  maxLen: number,
-  liveChannel: string,
-  event: string,
-  json: string,
-  ttlSeconds: number,
-  attempt: number,
-  seq: number,
-  mode: "0" | "1" | "2",
-) => Promise<[string, string?]>;
-
 /** Creates the journal writer on `redis` (a normal command connection; it may be shared). */
 export function createJournalWriter(redis: Redis, prefix: string, opts: JournalWriterOptions = {}): JournalWriter {
   const maxLen = positiveInt(opts.maxLen ?? 100_000, "maxLen");
   const retentionSeconds = positiveInt(opts.retentionSeconds ?? 3600, "retentionSeconds");
   const keys = journalKeys(prefix);
-  // defineCommand sends EVAL the first time per socket and EVALSHA after, so even the first burst of
-  // un-awaited appends keeps its order (no NOSCRIPT retry overtaking later commands).
-  redis.defineCommand(APPEND_COMMAND, { numberOfKeys: 2, lua: APPEND_LUA });
-  const command = (redis as unknown as Record<string, AppendCommand>)[APPEND_COMMAND]!.bind(redis);
+  // Every script call of one event-loop turn (all runs, all attempts) goes out as one script call.
+  const batcher = new ScriptBatcher(redis, maxLen, opts.batch);
   // What `flush` waits for and reports: one per run for plain appends, one per attempt for an attempt's own,
   // so a superseded attempt's refused writes are never reported to the attempt that superseded it.
   const runSinks = new Map<string, FailureSink>();
@@ -107,26 +60,27 @@ export function createJournalWriter(redis: Redis, prefix: string, opts: JournalW
     return sink;
   };
 
-  function send(runId: string, event: string, data: unknown, fence: { attempt: number; seq: number } | null, mode: "0" | "1" | "2") {
-    checkEventName(event);
-    const json = encode(data);
-    return command(
-      keys.events(runId),
-      keys.fence(runId),
-      maxLen,
-      keys.live(runId),
+  function send(runId: string, event: string, json: string, attempt: number, seq: number, mode: "0" | "1" | "2") {
+    return batcher.send({
+      streamKey: keys.events(runId),
+      fenceKey: keys.fence(runId),
+      liveChannel: keys.live(runId),
       event,
       json,
-      mode === "1" ? retentionSeconds : 0,
-      fence?.attempt ?? 0,
-      fence?.seq ?? 0,
+      ttlSeconds: mode === "1" ? retentionSeconds : 0,
+      attempt,
+      seq,
       mode,
-    );
+    });
   }
+  const encodeEvent = (event: string, data: unknown) => {
+    checkEventName(event);
+    return encode(data);
+  };
 
   return {
     append(runId, event, data) {
-      const appended = send(runId, event, data, null, "0").then(([status, id]) => {
+      const appended = send(runId, event, encodeEvent(event, data), 0, 0, "0").then(([status, id]) => {
         if (status === "ENDED") throw new JournalFencedError(runId, "ended");
         return id ?? "";
       });
@@ -141,13 +95,14 @@ export function createJournalWriter(redis: Redis, prefix: string, opts: JournalW
         onRefused,
         send: (event, json, seq, mode) => {
           checkEventName(event);
-          return command(keys.events(runId), keys.fence(runId), maxLen, keys.live(runId), event, json, 0, attempt, seq, mode);
+          return send(runId, event, json, attempt, seq, mode);
         },
       });
     },
     async end(runId, data = null) {
-      const reply = send(runId, END_EVENT, data, null, "1");
-      // Replies on one connection arrive in command order: once this one is back, every earlier append is too.
+      const reply = send(runId, END_EVENT, encodeEvent(END_EVENT, data), 0, 0, "1");
+      // Replies come back in call order (one connection, items of a batch settled in order): once this one is
+      // back, every earlier append is too.
       const [status, id] = await reply;
       await runSinks.get(runId)?.flush();
       return status === "OK" ? id! : null;

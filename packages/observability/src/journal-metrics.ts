@@ -14,9 +14,17 @@ export interface ObserveJournalOptions {
  * that sees them all exactly once.
  */
 export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, options: ObserveJournalOptions = {}): JournalWriter {
+  // One counter child per event name, bound on first use: a token costs a map lookup, not a label object.
+  const appendCounters = new Map<string, { inc(): void }>();
+  const countAppend = (event: string) => {
+    const name = baseEvent(event);
+    let counter = appendCounters.get(name);
+    if (!counter) appendCounters.set(name, (counter = metrics.journalAppends.labels(name)));
+    counter.inc();
+  };
   return {
     append(runId, event, data) {
-      metrics.journalAppends.inc({ event: baseEvent(event) });
+      countAppend(event);
       return writer.append(runId, event, data);
     },
     forAttempt(runId, attempt, onRefused) {
@@ -26,7 +34,7 @@ export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, o
         attempt,
         claim: () => journal.claim(),
         append(event, data) {
-          metrics.journalAppends.inc({ event: baseEvent(event) });
+          countAppend(event);
           return journal.append(event, data);
         },
         flush: () => journal.flush(),
@@ -39,7 +47,7 @@ export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, o
       const id = await writer.end(runId, data);
       // Counted only for the call that wrote the `end`: the worker, the API and the reconciler may all try.
       if (id === null) return id;
-      metrics.journalAppends.inc({ event: "end" });
+      countAppend("end");
       const status = (data as { status?: unknown } | null | undefined)?.status;
       if (typeof status === "string") metrics.runsFinished.inc({ status });
       if (options.sizeOf) {
@@ -54,5 +62,6 @@ export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, o
 
 /** `messages|subgraph:…` → `messages`: the namespace would make the label unbounded. */
 function baseEvent(event: string): string {
-  return event.split("|", 1)[0] || "unknown";
+  const bar = event.indexOf("|");
+  return (bar < 0 ? event : event.slice(0, bar)) || "unknown";
 }
