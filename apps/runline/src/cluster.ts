@@ -32,19 +32,18 @@ export interface RunlineCluster {
  * at the beginning fails the whole start (rejects, after stopping the others).
  */
 export async function startCluster(config: RunlineConfig, logger: Logger, env: Record<string, string | undefined>): Promise<RunlineCluster> {
-  const children = new Map<number, { worker: Worker; startedAt: number; ready: boolean }>();
+  const children = new Map<number, { worker: Worker; startedAt: number; ready: boolean; exited: Promise<number> }>();
   let stopping = false;
   let failedStarts = 0;
   let backoffMs = BACKOFF_MIN_MS;
   let first: (ChildMessage & { pid: number }) | null = null;
-  const exits: Array<Promise<number>> = [];
 
   const fork = (slot: number): Promise<ChildMessage & { pid: number }> => {
     // Every child gets the same environment; RUNLINE_PROCESS_SLOT only names it in logs.
     const worker = cluster.fork({ ...env, RUNLINE_PROCESS_SLOT: String(slot) });
-    const entry = { worker, startedAt: Date.now(), ready: false };
+    const exited = new Promise<number>((resolve) => worker.once("exit", (code) => resolve(code ?? 1)));
+    const entry = { worker, startedAt: Date.now(), ready: false, exited };
     children.set(worker.id, entry);
-    exits.push(new Promise<number>((resolve) => worker.once("exit", (code) => resolve(code ?? 1))));
     return new Promise((resolve, reject) => {
       worker.on("message", (m: ChildMessage) => {
         if (m?.type !== "runline:ready") return;
@@ -79,8 +78,10 @@ export async function startCluster(config: RunlineConfig, logger: Logger, env: R
   };
   const stopAll = async (signal: NodeJS.Signals): Promise<boolean> => {
     stopping = true;
-    for (const { worker } of children.values()) worker.process.kill(signal);
-    const codes = await Promise.all(exits);
+    // The children alive now; one that crashed earlier was already replaced (or the start failed).
+    const live = [...children.values()];
+    for (const { worker } of live) worker.process.kill(signal);
+    const codes = await Promise.all(live.map((c) => c.exited));
     return codes.every((c) => c === 0);
   };
 
