@@ -124,7 +124,8 @@ async function main() {
   const streams = values.streams!.split(",").map(Number);
   const rounds = Number(values.rounds);
   const ns = await createTestNamespace("scale");
-  const pool = createPool(ns.databaseUrl, ns.schema);
+  // Same size as Runline's default pool; no connect timeout: 800 graph.stream calls queue for it, as Runline's runs do.
+  const pool = createPool(ns.databaseUrl, ns.schema, { max: 20, connectTimeoutMs: 0 });
   const graph = compileStoryGraph((await createCheckpointer(pool, ns.schema)) as unknown as BaseCheckpointSaver);
   const env = await describeEnvironment(ns.redis, ns.pool);
   const results: Array<{ processes: string; streams: number; inProcess: Round[]; runline: Round[] }> = [];
