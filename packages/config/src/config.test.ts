@@ -1,4 +1,4 @@
-import { loadConfig } from "./config";
+import { defaultPoolMax, loadConfig, processesFor } from "./config";
 
 describe("loadConfig", () => {
   it("defaults to a single tenant on loopback with the built-in story model", () => {
@@ -52,5 +52,22 @@ describe("loadConfig", () => {
 
   it("names every bad variable", () => {
     expect(() => loadConfig({ PORT: "x", RUNLINE_API_KEYS: "nocolon" })).toThrow(/PORT[\s\S]*RUNLINE_API_KEYS/);
+  });
+});
+
+describe("RUNLINE_PROCESSES", () => {
+  it("auto is every core for role all and one process for api/worker; a number is used as set", () => {
+    expect(processesFor("auto", "all", 8)).toBe(8);
+    expect(processesFor("auto", "api", 8)).toBe(1);
+    expect(processesFor("auto", "worker", 8)).toBe(1);
+    expect(processesFor(3, "worker", 8)).toBe(3);
+    expect(loadConfig({ RUNLINE_PROCESSES: "1" }).processes).toBe(1);
+    expect(() => loadConfig({ RUNLINE_PROCESSES: "0" })).toThrow(/RUNLINE_PROCESSES/);
+  });
+
+  it("the default pool keeps the processes together near 40 Postgres connections; a set pool size wins", () => {
+    expect([1, 2, 3, 4, 8, 16].map(defaultPoolMax)).toEqual([20, 20, 13, 10, 5, 4]);
+    expect(loadConfig({ RUNLINE_PROCESSES: "4" }).postgres.max).toBe(10);
+    expect(loadConfig({ RUNLINE_PROCESSES: "4", RUNLINE_PG_POOL_MAX: "30" }).postgres.max).toBe(30);
   });
 });

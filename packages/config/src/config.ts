@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { autoWorkerConcurrency } from "./worker-concurrency";
 
@@ -68,6 +69,11 @@ export const RunlineEnvSchema = z
     /** Path of the graphs file (`{"graphs": {"id": "./file.ts:export"}}`). */
     RUNLINE_CONFIG: z.string().default("runline.json"),
     RUNLINE_ROLE: z.enum(["all", "api", "worker"]).default("all"),
+    /**
+     * OS processes `main.ts` runs (a `node:cluster` primary forks them; they share the HTTP port). `auto` = every
+     * core for role `all` (`npm start`), 1 for `api`/`worker` (deployed as replicas); `1` = no fork.
+     */
+    RUNLINE_PROCESSES: z.union([z.literal("auto"), z.coerce.number().int().positive().max(256)]).default("auto"),
     /** Runs one worker process executes at once; `auto` = sized from the heap (see `autoWorkerConcurrency`). */
     RUNLINE_WORKER_CONCURRENCY: z.union([z.literal("auto"), z.coerce.number().int().positive()]).default("auto"),
     RUNLINE_HEARTBEAT_MS: PositiveInt(5000),
@@ -142,8 +148,11 @@ export const RunlineEnvSchema = z
     RUNLINE_QUIET: BoolEnv.default(false),
     /** Run the cancel-and-continue tour against this server once it started (role `all` only). */
     RUNLINE_DEMO: BoolEnv.default(true),
-    /** Most Postgres connections per process (one pool serves the API, the worker and the checkpointer). */
-    RUNLINE_PG_POOL_MAX: PositiveInt(20),
+    /**
+     * Most Postgres connections per process (one pool serves the API, the worker and the checkpointer). Unset: 20,
+     * or fewer when RUNLINE_PROCESSES > 2, so the processes together open about 40 (see `defaultPoolMax`).
+     */
+    RUNLINE_PG_POOL_MAX: Unset(z.coerce.number().int().positive()),
     /** Longest a request waits for a free Postgres connection before answering 503 (0 = forever). */
     RUNLINE_PG_CONNECT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(5_000),
     /** Postgres `statement_timeout`: longest one statement, lock waits included, may run (0 = no limit). */
@@ -177,6 +186,9 @@ export interface RunlineConfig {
   apiKeys: ReadonlyMap<string, string>;
   graphsConfigPath: string;
   role: "all" | "api" | "worker";
+  /** OS processes `main.ts` runs for this role (1 = this process serves alone; see {@link processesFor}). */
+  processes: number;
+  /** Runs one worker process executes at once (each of the `processes` has its own). */
   workerConcurrency: number;
   heartbeatMs: number;
   sseSlowClientMs: number;
@@ -215,6 +227,24 @@ export interface RunlineConfig {
   postgres: { max: number; connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
 }
 
+/**
+ * `RUNLINE_PROCESSES` resolved: `auto` is every core (`os.availableParallelism`) for role `all`, the one command
+ * that must use the machine, and 1 for `api`/`worker`, which an orchestrator already runs as N replicas.
+ */
+export function processesFor(setting: "auto" | number, role: RunlineConfig["role"], cores = availableParallelism()): number {
+  if (setting !== "auto") return setting;
+  return role === "all" ? Math.max(1, cores) : 1;
+}
+
+/**
+ * The default Postgres pool per process: 20, split when more than two processes share the service so the
+ * processes together stay near 40 connections (at least 4 each), well inside Postgres' default
+ * `max_connections` of 100 on a many-core machine.
+ */
+export function defaultPoolMax(processes: number): number {
+  return Math.min(20, Math.max(4, Math.floor(40 / processes)));
+}
+
 /** Parses the environment (or any record, for tests); throws with every bad variable named. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): RunlineConfig {
   const parsed = RunlineEnvSchema.safeParse(source);
@@ -229,6 +259,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       .filter(Boolean)
       .map((p) => p.split(":") as [string, string]),
   );
+  const processes = processesFor(env.RUNLINE_PROCESSES, env.RUNLINE_ROLE);
   const story = { tokens: env.RUNLINE_STORY_TOKENS, delayMs: env.RUNLINE_STORY_DELAY_MS };
   const provider = env.RUNLINE_MODEL_PROVIDER ?? (env.OPENAI_API_KEY ? "openai" : "story");
   const model: ModelConfig =
@@ -246,6 +277,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     apiKeys,
     graphsConfigPath: env.RUNLINE_CONFIG,
     role: env.RUNLINE_ROLE,
+    processes,
     workerConcurrency: env.RUNLINE_WORKER_CONCURRENCY === "auto" ? autoWorkerConcurrency() : env.RUNLINE_WORKER_CONCURRENCY,
     heartbeatMs: env.RUNLINE_HEARTBEAT_MS,
     sseSlowClientMs: env.RUNLINE_SSE_SLOW_CLIENT_MS,
@@ -274,7 +306,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     quiet: env.RUNLINE_QUIET,
     demo: env.RUNLINE_DEMO,
     postgres: {
-      max: env.RUNLINE_PG_POOL_MAX,
+      max: env.RUNLINE_PG_POOL_MAX ?? defaultPoolMax(processes),
       connectTimeoutMs: env.RUNLINE_PG_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: env.RUNLINE_PG_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: env.RUNLINE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
