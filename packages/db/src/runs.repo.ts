@@ -116,17 +116,33 @@ export class RunsRepo {
   }
 
   /**
-   * Runs pending or running, the tenant's and everyone's, for the active-run quota. Takes a transaction-scoped
-   * advisory lock per tenant first, so two creations of one tenant cannot both see room for one more run.
-   * (The global count is read without that serialisation: it may overshoot by the tenants creating at once.)
+   * Runs pending or running, the tenant's and everyone's, for the active-run quota, read after taking the
+   * tenant's transaction-scoped advisory lock. `exclusive` serialises the tenant's creations (two cannot both see
+   * room for one more run). `shared` only waits for an exclusive holder, and is taken inside a savepoint so that
+   * {@link RunsRepo.dropSharedQuotaLock} can give it back (upgrading a lock held shared could deadlock two
+   * upgraders). See `RunAdmission` for which one a creation needs. The global count is never serialised: it may
+   * overshoot by the tenants creating at once.
    */
-  async countActiveForQuota(tx: Queryable, tenantId: string): Promise<{ tenant: number; all: number }> {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`runline-quota:${tenantId}`]);
+  async countActiveForQuota(tx: Queryable, tenantId: string, lock: "shared" | "exclusive"): Promise<{ tenant: number; all: number }> {
+    const key = escapeLiteral(`runline-quota:${tenantId}`);
+    // Its own round trip: the count's snapshot must be taken after the lock is held.
+    await tx.query(lock === "shared" ? `SAVEPOINT runline_quota; SELECT pg_advisory_xact_lock_shared(hashtext(${key}))` : `SELECT pg_advisory_xact_lock(hashtext(${key}))`);
     const { rows } = await tx.query(
       `SELECT count(*) FILTER (WHERE tenant_id = $1)::int AS tenant, count(*)::int AS "all" FROM runs WHERE status IN ('pending', 'running')`,
       [tenantId],
     );
     return { tenant: rows[0].tenant, all: rows[0].all };
+  }
+
+  /** Releases the shared quota lock of {@link RunsRepo.countActiveForQuota} (a rollback to its savepoint releases it). */
+  async dropSharedQuotaLock(tx: Queryable): Promise<void> {
+    await tx.query("ROLLBACK TO SAVEPOINT runline_quota; RELEASE SAVEPOINT runline_quota");
+  }
+
+  /** Postgres' `max_connections`: no more transactions than this can be open at once, on any number of processes. */
+  async maxConnections(db: Queryable = this.db): Promise<number> {
+    const { rows } = await db.query("SHOW max_connections");
+    return Number(rows[0].max_connections);
   }
 
   /** The tenant's active runs matching a cancel-many request. */

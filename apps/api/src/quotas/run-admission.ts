@@ -20,6 +20,7 @@ export interface RunAdmissionLimits {
  */
 export class RunAdmission {
   private readonly limiter: RateLimiterRedis;
+  private maxConnections: Promise<number> | null = null;
 
   constructor(
     redis: Redis,
@@ -38,7 +39,23 @@ export class RunAdmission {
 
   /** Throws {@link QuotaExceededError} (429) when the run does not fit; otherwise counts its creation. */
   async admit(tx: Queryable, tenantId: string): Promise<void> {
-    const active = await this.runs.countActiveForQuota(tx, tenantId);
+    // One exclusive lock per tenant would serialise every creation of the tenant, each holding it to the end of
+    // its transaction: under a burst (400 runs at once) they queue on it while holding pool connections the
+    // workers need, and runs start one by one. So creations far from the limit take the lock shared and do not
+    // wait for each other. The invariant is committed runs + open shared creations ≤ limit: a shared creation is
+    // admitted only when the count plus `max_connections` (Postgres never has more transactions open than that)
+    // fits, and an exclusive one counts only after every shared holder committed. Near the limit: exclusive.
+    const bound = await (this.maxConnections ??= this.runs.maxConnections(tx).catch((err) => {
+      this.maxConnections = null;
+      throw err;
+    }));
+    // A limit within `bound` of zero is always "near": no shared attempt first.
+    const sharedMayFit = bound < this.limits.tenantActiveRuns;
+    let active = await this.runs.countActiveForQuota(tx, tenantId, sharedMayFit ? "shared" : "exclusive");
+    if (sharedMayFit && active.tenant + bound > this.limits.tenantActiveRuns) {
+      await this.runs.dropSharedQuotaLock(tx);
+      active = await this.runs.countActiveForQuota(tx, tenantId, "exclusive");
+    }
     // A run slot frees when some run ends: a few seconds is an honest guess, and cheap to retry.
     if (active.tenant >= this.limits.tenantActiveRuns) {
       throw new QuotaExceededError("TOO_MANY_RUNS", `Tenant has ${active.tenant} runs pending or running (limit ${this.limits.tenantActiveRuns})`, 5);
