@@ -22,7 +22,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { describeEnvironment } from "./lib/environment";
 import { streamInProcess } from "./lib/in-process";
 import { createThread, streamOverHttp } from "./lib/over-http";
-import { processCpuSeconds, startCpuMonitor } from "./lib/quiet";
+import { startCpuMonitor, treeCpuSeconds } from "./lib/quiet";
 import { writeSection } from "./lib/results-md";
 import { startRunlineProcess } from "./lib/runline-target";
 import { median } from "./lib/stats";
@@ -94,8 +94,8 @@ async function main(): Promise<void> {
       const runs = await Promise.all(threads.map((id) => streamOverHttp(runline.url, id, pace)));
       for (const r of runs) assertTokens("run", r, pace.tokens);
     };
-    const runlineCpu = () => processCpuSeconds(runline.pid) + (worker ? processCpuSeconds(worker.pid) : 0);
-    const workerCpu = () => (worker ? processCpuSeconds(worker.pid) : Number.NaN);
+    const runlineCpu = () => treeCpuSeconds(runline.pid) + (worker ? treeCpuSeconds(worker.pid) : 0);
+    const workerCpu = () => (worker ? treeCpuSeconds(worker.pid) : Number.NaN);
     // Warm-up: JIT both paths before anything is counted.
     await inProcess();
     await overHttp();

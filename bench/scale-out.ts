@@ -21,7 +21,7 @@ import { createTestNamespace, type TestNamespace } from "@runline/testing";
 import { describeEnvironment } from "./lib/environment";
 import { streamInProcess } from "./lib/in-process";
 import { createThread, streamOverHttp } from "./lib/over-http";
-import { processCpuSeconds, startCpuMonitor } from "./lib/quiet";
+import { startCpuMonitor, treeCpuSeconds } from "./lib/quiet";
 import { writeSection } from "./lib/results-md";
 import { startRunlineProcess, type RunlineTarget } from "./lib/runline-target";
 import { median, round } from "./lib/stats";
@@ -99,12 +99,12 @@ async function main(): Promise<void> {
     const graph = compileStoryGraph((await createCheckpointer(pool, ns.schema)) as unknown as BaseCheckpointSaver);
     const measure = async (work: () => Promise<void>, runlinePids: number[]): Promise<Round> => {
       const monitor = startCpuMonitor();
-      const cpu0 = runlinePids.reduce((s, pid) => s + processCpuSeconds(pid), 0);
+      const cpu0 = runlinePids.reduce((s, pid) => s + treeCpuSeconds(pid), 0);
       const self0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       await work();
       const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
-      const runlineCpu = runlinePids.reduce((s, pid) => s + processCpuSeconds(pid), 0) - cpu0;
+      const runlineCpu = runlinePids.reduce((s, pid) => s + treeCpuSeconds(pid), 0) - cpu0;
       const self = process.cpuUsage(self0);
       const share = monitor.stop();
       const clientCores = (self.user + self.system) / 1e6 / wallS;

@@ -19,31 +19,15 @@ import { compileStoryGraph } from "@runline/graphs";
 import { createTestNamespace } from "@runline/testing";
 import { describeEnvironment } from "./lib/environment";
 import { streamInProcess } from "./lib/in-process";
-import { machineBusy, processCpuSeconds } from "./lib/quiet";
+import { machineBusy, processCpuSeconds, treeCpuSeconds } from "./lib/quiet";
 import { writeSection } from "./lib/results-md";
-import { procMemoryMb, startRunlineProcess } from "./lib/runline-target";
+import { startRunlineProcess, treeRssMb } from "./lib/runline-target";
 import { median, percentile, round } from "./lib/stats";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const PACE = { tokens: 100, delayMs: 10 };
 
-/** The pid and every descendant (the cluster's children). */
-function processTree(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) for (const [pid, ppid] of parent) if (ppid === out[i]) out.push(pid);
-  return out;
-}
-
-const treeCpu = (root: number) => processTree(root).reduce((a, pid) => a + (processCpuSeconds(pid) || 0), 0);
+const treeCpu = treeCpuSeconds;
 const servicesCpu = () => {
   let s = 0;
   for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
@@ -73,7 +57,7 @@ async function runlineRound(url: string, rootPid: number, n: number): Promise<Ro
   const svc0 = servicesCpu();
   let peakRss = 0;
   const sampler = setInterval(() => {
-    const sum = processTree(rootPid).reduce((a, pid) => a + (procMemoryMb(pid).rssMb || 0), 0);
+    const sum = treeRssMb(rootPid);
     peakRss = Math.max(peakRss, sum);
   }, 100);
   const busy = machineBusy(1000);

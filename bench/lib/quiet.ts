@@ -57,6 +57,27 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/** The pid and every live descendant (a `RUNLINE_PROCESSES` cluster's children), from /proc. */
+export function processTree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, ppid] of parent) if (ppid === out[i]) out.push(pid);
+  return out;
+}
+
+/** CPU seconds of a process and its live descendants: what "the Runline process" costs when it is a cluster. */
+export function treeCpuSeconds(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + (processCpuSeconds(pid) || 0), 0);
+}
+
 /** CPU seconds used so far by every live process whose command name matches (e.g. postgres backends, redis-server). */
 function servicesCpuSeconds(names: RegExp, keep: (pid: number, comm: string) => boolean = () => true): Map<number, number> {
   const out = new Map<number, number>();
@@ -103,7 +124,7 @@ export function startCpuMonitor(otherPid?: number, pgBackends?: Set<number> | nu
   const wall0 = process.hrtime.bigint();
   const m0 = cpuTimes();
   const self0 = process.cpuUsage();
-  const other0 = otherPid && otherPid !== process.pid ? processCpuSeconds(otherPid) : Number.NaN;
+  const other0 = otherPid && otherPid !== process.pid ? treeCpuSeconds(otherPid) : Number.NaN;
   const isOurs = (pid: number, comm: string) => comm !== "postgres" || !pgBackends || pgBackends.has(pid);
   const services0 = servicesCpuSeconds(SERVICES, isOurs);
   const ncpu = (() => {
@@ -118,7 +139,7 @@ export function startCpuMonitor(otherPid?: number, pgBackends?: Set<number> | nu
       const wallS = Number(process.hrtime.bigint() - wall0) / 1e9;
       const m1 = cpuTimes();
       const self = process.cpuUsage(self0);
-      const other1 = otherPid && otherPid !== process.pid ? processCpuSeconds(otherPid) : Number.NaN;
+      const other1 = otherPid && otherPid !== process.pid ? treeCpuSeconds(otherPid) : Number.NaN;
       const machine = m0 && m1 && m1.total > m0.total ? (1 - (m1.idle - m0.idle) / (m1.total - m0.total)) * ncpu : Number.NaN;
       let services = 0;
       for (const [pid, cpu] of servicesCpuSeconds(SERVICES, isOurs)) services += cpu - (services0.get(pid) ?? cpu);

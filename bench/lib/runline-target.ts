@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig, type RunlineConfig } from "@runline/config";
 import { namespaceEnv, type TestNamespace } from "@runline/testing";
 import { startRunline } from "../../apps/runline/src/runtime";
+import { processTree } from "./quiet";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 
@@ -130,19 +131,26 @@ export function procMemoryMb(pid: number): { rssMb: number; hwmMb: number } {
   }
 }
 
-/** Samples another process's VmRSS every `intervalMs` (and its VmHWM at stop), for peaks during one scenario. */
+/** VmRSS of a process and its live descendants together (a cluster's primary and children), in MB. */
+export function treeRssMb(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + (procMemoryMb(pid).rssMb || 0), 0);
+}
+
+/**
+ * Samples the VmRSS of another process and its descendants every `intervalMs` (and the root's VmHWM at stop),
+ * for peaks during one scenario.
+ */
 export function startProcMemorySampler(pid: number, intervalMs = 50): { stop(): { peakRssMb: number; rssBeforeMb: number; hwmMb: number } } {
-  const before = procMemoryMb(pid).rssMb;
+  const before = treeRssMb(pid);
   let peak = before;
   const timer = setInterval(() => {
-    const { rssMb } = procMemoryMb(pid);
+    const rssMb = treeRssMb(pid);
     if (rssMb > peak) peak = rssMb;
   }, intervalMs);
   return {
     stop() {
       clearInterval(timer);
-      const now = procMemoryMb(pid);
-      return { peakRssMb: Math.max(peak, now.rssMb), rssBeforeMb: before, hwmMb: now.hwmMb };
+      return { peakRssMb: Math.max(peak, treeRssMb(pid)), rssBeforeMb: before, hwmMb: procMemoryMb(pid).hwmMb };
     },
   };
 }

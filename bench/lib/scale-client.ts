@@ -6,7 +6,10 @@ import { storyInput } from "./workload";
 
 async function main() {
   const [url, n, tokens, delayMs] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
-  const client = new Client({ apiUrl: url, defaultHeaders: {} });
+  // The SDK queues requests past `maxConcurrency` (default 4: at most four POSTs waiting for their response
+  // headers at once). N users would each have their own client; one client for all of them must lift the cap,
+  // or the client, not the server, decides how many runs start per second.
+  const client = new Client({ apiUrl: url, defaultHeaders: {}, callerOptions: { maxConcurrency: Infinity } });
   const threads = await Promise.all(Array.from({ length: n }, () => client.threads.create()));
   let streaming = 0;
   let peakStreaming = 0;
