@@ -25,8 +25,9 @@ export function summarize(samples: readonly number[]): Summary {
     n,
     p50: percentile(samples, 50),
     p95: percentile(samples, 95),
-    min: n ? Math.min(...samples) : Number.NaN,
-    max: n ? Math.max(...samples) : Number.NaN,
+    // A loop, not Math.min(...samples): spreading 200k samples (1,000 subscribers × 200 tokens) overflows the stack.
+    min: n ? samples.reduce((a, b) => (b < a ? b : a), Infinity) : Number.NaN,
+    max: n ? samples.reduce((a, b) => (b > a ? b : a), -Infinity) : Number.NaN,
     mean: n ? samples.reduce((a, b) => a + b, 0) / n : Number.NaN,
   };
 }
