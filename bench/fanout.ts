@@ -32,7 +32,7 @@ import { startCpuMonitor, taggedDatabaseUrl, waitForQuiet, type CpuShare } from 
 import { writeSection } from "./lib/results-md";
 import { startProcMemorySampler, startRunlineProcess } from "./lib/runline-target";
 import { round, summarize, type Summary } from "./lib/stats";
-import { storyInput } from "./lib/workload";
+import { storyRunBody } from "./lib/workload";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const OUT_DIR = path.join(REPO_ROOT, "bench", "out");
@@ -142,12 +142,7 @@ async function measure(
   const res = await fetch(`${url}/threads/${threadId}/runs`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      assistant_id: "story",
-      input: storyInput(),
-      stream_mode: ["values", "messages-tuple"],
-      config: { configurable: { story_tokens: opts.tokens, story_token_delay_ms: opts.delayMs } },
-    }),
+    body: storyRunBody({ tokens: opts.tokens, delayMs: opts.delayMs }),
   });
   if (res.status !== 200) throw new Error(`POST runs answered ${res.status}: ${await res.text()}`);
   const runId = ((await res.json()) as { run_id: string }).run_id;

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { isDeepStrictEqual } from "node:util";
 import { openSse, type SseFrame } from "@runline/testing";
 import { createThread } from "./over-http";
-import { storyInput, type StoryPace } from "./workload";
+import { storyRunBody, type StoryPace } from "./workload";
 
 /** A frame with the time this process parsed it. */
 interface TimedFrame extends SseFrame {
@@ -60,12 +60,7 @@ function streamStory(baseUrl: string, threadId: string, pace: StoryPace) {
   return openSse(`${baseUrl}/threads/${threadId}/runs/stream`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      assistant_id: "story",
-      input: storyInput(),
-      stream_mode: ["messages-tuple", "values"],
-      config: { configurable: { story_tokens: pace.tokens, story_token_delay_ms: pace.delayMs } },
-    }),
+    body: storyRunBody(pace, ["messages-tuple", "values"]),
   });
 }
 

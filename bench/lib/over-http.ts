@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { openSse } from "@runline/testing";
 import { TokenClock, type RunTiming } from "./timing";
-import { storyInput, type StoryPace } from "./workload";
+import { storyRunBody, type StoryPace } from "./workload";
 
 /** A run streamed through Runline, with what the client saw besides the token timings. */
 export interface HttpRunTiming extends RunTiming {
@@ -51,12 +51,7 @@ export async function createThread(baseUrl: string): Promise<string> {
  * frame's JSON: that client cost runs in this same process and is part of the numbers.
  */
 export async function streamOverHttp(baseUrl: string, threadId: string, pace: StoryPace): Promise<HttpRunTiming> {
-  const body = JSON.stringify({
-    assistant_id: "story",
-    input: storyInput(),
-    stream_mode: ["values", "messages-tuple"],
-    config: { configurable: { story_tokens: pace.tokens, story_token_delay_ms: pace.delayMs } },
-  });
+  const body = storyRunBody(pace);
   const postedAt = Date.now();
   const clock = new TokenClock(performance.now());
   const sse = await openSse(`${baseUrl}/threads/${threadId}/runs/stream`, {
