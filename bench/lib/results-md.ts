@@ -145,6 +145,8 @@ function renderIo(io: IoProfile): string[] {
  */
 export function writeSection(file: string, title: string, section: string, header = "# Benchmark results\n"): void {
   const text = existsSync(file) ? readFileSync(file, "utf8") : header;
+  // The heading is what finds the section next time: a section written without it would be orphaned.
+  if (!section.startsWith(`## ${title}\n`)) section = `## ${title}\n\n${section}`;
   const lines = text.split("\n");
   const start = lines.findIndex((line) => line.trim() === `## ${title}`);
   let next: string;
