@@ -29,9 +29,11 @@ it("a burst of creations past the active-run limit admits exactly the limit, acr
     threads.map((threadId, i) => apis[i % 2]!.post(`/threads/${threadId}/runs`, { assistant_id: "story", input: userInput("hi") })),
   );
   const statuses = answers.map((a) => a.status);
-  expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
-  expect(statuses.filter((s) => s === 200)).toHaveLength(limit);
+  // A busy machine may answer some with 503 (no pool connection in time): a retryable refusal that creates nothing.
+  expect(statuses.filter((s) => s !== 200 && s !== 429 && s !== 503)).toEqual([]);
+  const unavailable = statuses.filter((s) => s === 503).length;
+  expect(statuses.filter((s) => s === 200)).toHaveLength(Math.min(limit, attempts - unavailable));
   for (const refused of answers.filter((a) => a.status === 429)) expect(refused.body.code).toBe("TOO_MANY_RUNS");
   const { rows } = await t.ns.pool.query("SELECT count(*)::int AS n FROM runs WHERE status IN ('pending', 'running')");
-  expect(rows[0].n).toBe(limit);
+  expect(rows[0].n).toBe(Math.min(limit, attempts - unavailable));
 });
