@@ -68,7 +68,9 @@ async function runlineRound(url: string, rootPid: number, n: number): Promise<Ro
   });
   const s = (performance.now() - t0) / 1000;
   clearInterval(sampler);
-  const r = JSON.parse(stdout) as { wallMs: number; peakStreaming: number; clientCores: number; runs: Array<{ ttftMs: number; tokens: number; status: string }> };
+  const r = JSON.parse(stdout) as { wallMs: number; peakStreaming: number; clientCores: number; runs: Array<{ ttftMs: number; tokens: number; status: string; threadId: string; runId: string; error?: unknown }> };
+  const short = r.runs.filter((x) => x.tokens !== PACE.tokens || x.status !== "success");
+  if (short.length > 0) console.error(`scale: N=${n}: ${short.length} runs not exactly ${PACE.tokens} tokens:`, JSON.stringify(short.slice(0, 10)));
   const ttft = r.runs.map((x) => x.ttftMs);
   return {
     side: "runline",
@@ -76,7 +78,7 @@ async function runlineRound(url: string, rootPid: number, n: number): Promise<Ro
     ttftP50: percentile(ttft, 50),
     ttftP95: percentile(ttft, 95),
     peakStreaming: r.peakStreaming,
-    allExact: r.runs.every((x) => x.tokens === PACE.tokens && x.status === "success"),
+    allExact: short.length === 0,
     peakRssMb: peakRss,
     cores: { runline: (treeCpu(rootPid) - cpu0) / s, services: (servicesCpu() - svc0) / s, client: r.clientCores, machineBusy: (await busy) * 2 },
   };
@@ -115,7 +117,10 @@ async function main() {
   const results: Array<{ processes: string; streams: number; inProcess: Round[]; runline: Round[] }> = [];
   try {
     for (const processes of values.processes!.split(",")) {
-      const target = await startRunlineProcess(ns, processes === "auto" ? {} : { env: { RUNLINE_PROCESSES: processes } }, 90_000);
+      mkdirSync(path.join(REPO_ROOT, "bench/out"), { recursive: true });
+      const logPath = path.join(REPO_ROOT, `bench/out/scale-streams-runline-${processes}.log`);
+      writeFileSync(logPath, "");
+      const target = await startRunlineProcess(ns, { logPath, env: { LOG_LEVEL: "warn", ...(processes === "auto" ? {} : { RUNLINE_PROCESSES: processes }) } }, 90_000);
       try {
         // Warm-up (JIT, pools, connections) on both sides, not measured.
         await inProcessRound(graph, 10);
@@ -125,7 +130,7 @@ async function main() {
           for (let r = 0; r < rounds; r++) {
             for (const side of r % 2 === 0 ? ["in", "runline"] : ["runline", "in"]) {
               const round = side === "in" ? await inProcessRound(graph, n) : await runlineRound(target.url, target.pid, n);
-              console.error(`scale: processes=${processes} N=${n} round ${r} ${round.side}: ${round.wallMs.toFixed(0)} ms, TTFT p50 ${round.ttftP50.toFixed(0)} ms, exact ${round.allExact}`);
+              console.error(`scale: processes=${processes} N=${n} round ${r} ${round.side}: ${round.wallMs.toFixed(0)} ms, TTFT p50 ${round.ttftP50.toFixed(0)} ms, exact ${round.allExact}, RSS ${round.peakRssMb?.toFixed(0) ?? "-"} MB`);
               (side === "in" ? cell.inProcess : cell.runline).push(round);
             }
           }

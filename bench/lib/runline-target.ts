@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -33,6 +33,8 @@ export interface TargetOptions {
   env?: Record<string, string>;
   /** Pins an own-process Runline to these CPUs (`taskset -c`, e.g. "0" or "0,1"). */
   cpus?: string;
+  /** Also appends an own-process Runline's stderr (its logs) to this file, for looking into a bad round. */
+  logPath?: string;
 }
 
 /** A running Runline the benchmark talks to over HTTP, wherever it runs. */
@@ -84,9 +86,12 @@ export async function startRunlineProcess(ns: TestNamespace, opts: TargetOptions
   const [command, ...args] = opts.cpus ? ["taskset", "-c", opts.cpus, ...nodeCommand] : nodeCommand;
   const child: ChildProcess = spawn(command!, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
+  const logFile = opts.logPath ? createWriteStream(opts.logPath, { flags: "a" }) : undefined;
   child.stderr!.on("data", (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-20_000);
+    logFile?.write(chunk);
   });
+  child.once("exit", () => logFile?.end());
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;

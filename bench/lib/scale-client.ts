@@ -21,6 +21,8 @@ async function main() {
       let ttftMs = Number.NaN;
       let count = 0;
       let status = "none";
+      let runId = "";
+      let error: unknown;
       for await (const chunk of client.runs.stream(thread.thread_id, "story", {
         input: storyInput(),
         streamMode: ["values", "messages-tuple"],
@@ -31,11 +33,16 @@ async function main() {
             ttftMs = performance.now() - t0;
             peakStreaming = Math.max(peakStreaming, ++streaming);
           }
-        } else if (chunk.event === "error") status = "error";
+        } else if (chunk.event === "metadata") runId = (chunk.data as { run_id?: string }).run_id ?? "";
+        else if (chunk.event === "error") {
+          status = "error";
+          error = chunk.data;
+        }
       }
       if (count > 0) streaming--;
       if (status !== "error") status = "success";
-      return { ttftMs, tokens: count, status };
+      // Ids and the error ride along so a run that came up short can be looked up afterwards.
+      return { ttftMs, tokens: count, status, threadId: thread.thread_id, runId, ...(error === undefined ? {} : { error }) };
     }),
   );
   const wallMs = performance.now() - start;

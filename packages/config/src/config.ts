@@ -153,8 +153,13 @@ export const RunlineEnvSchema = z
      * or fewer when RUNLINE_PROCESSES > 2, so the processes together open about 40 (see `defaultPoolMax`).
      */
     RUNLINE_PG_POOL_MAX: Unset(z.coerce.number().int().positive()),
-    /** Longest a request waits for a free Postgres connection before answering 503 (0 = forever). */
+    /** Longest opening a new Postgres connection may take before the caller fails (a request: 503) (0 = forever). */
     RUNLINE_PG_CONNECT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(5_000),
+    /**
+     * Longest a caller waits behind others for a free connection of the pool before it fails (a request: 503)
+     * (0 = forever). Long, because a busy pool is load: a run's checkpoint write should wait its turn, not fail.
+     */
+    RUNLINE_PG_QUEUE_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(60_000),
     /** Postgres `statement_timeout`: longest one statement, lock waits included, may run (0 = no limit). */
     RUNLINE_PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(30_000),
     /** Postgres `idle_in_transaction_session_timeout`: a transaction left idle this long is ended (0 = never). */
@@ -224,7 +229,7 @@ export interface RunlineConfig {
   quiet: boolean;
   demo: boolean;
   /** Size and time limits of the Postgres pool. */
-  postgres: { max: number; connectTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
+  postgres: { max: number; connectTimeoutMs: number; queueTimeoutMs: number; statementTimeoutMs: number; idleInTransactionTimeoutMs: number };
 }
 
 /**
@@ -308,6 +313,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     postgres: {
       max: env.RUNLINE_PG_POOL_MAX ?? defaultPoolMax(processes),
       connectTimeoutMs: env.RUNLINE_PG_CONNECT_TIMEOUT_MS,
+      queueTimeoutMs: env.RUNLINE_PG_QUEUE_TIMEOUT_MS,
       statementTimeoutMs: env.RUNLINE_PG_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: env.RUNLINE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },

@@ -37,6 +37,7 @@ describe("retryTransient", () => {
     expect(isTransientError(Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }))).toBe(true);
     expect(isTransientError(new Error("Connection terminated unexpectedly"))).toBe(true);
     expect(isTransientError(new Error("Connection is closed."))).toBe(true);
+    expect(isTransientError(new Error("timed out waiting for a free Postgres connection after 60000 ms (3 waiting)"))).toBe(true);
     expect(isTransientError(Object.assign(new Error("duplicate key"), { code: "23505" }))).toBe(false);
     expect(isTransientError(new Error("boom"))).toBe(false);
     expect(isTransientError(null)).toBe(false);

@@ -11,7 +11,7 @@ export function isTransientError(err: unknown): boolean {
   if (/^08/.test(code) || /^57P0[1-3]$/.test(code)) return true;
   const message = typeof e.message === "string" ? e.message : "";
   // node-postgres and ioredis report lost connections by message only.
-  return /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Command aborted due to connection close|Client has encountered a connection error|LOADING|Reached the max retries per request limit/i.test(
+  return /Connection terminated|timeout exceeded when trying to connect|timed out waiting for a free Postgres connection|Connection is closed|Command aborted due to connection close|Client has encountered a connection error|LOADING|Reached the max retries per request limit/i.test(
     message,
   );
 }

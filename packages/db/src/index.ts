@@ -1,5 +1,6 @@
 export * from "./pool";
 export * from "./pinned-pool";
+export * from "./connection-queue";
 export * from "./migrations";
 export * from "./threads.repo";
 export * from "./runs.repo";

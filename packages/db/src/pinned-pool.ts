@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { Pool, type PoolClient } from "pg";
+import { Pool, type PoolClient, type PoolConfig } from "pg";
+import { ConnectionQueue } from "./connection-queue";
 
 /** A pool pinned to one of its clients for one async call tree (see {@link pinPool}). */
 interface Pin {
@@ -15,8 +16,15 @@ const pins = new AsyncLocalStorage<Pin>();
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK)\s*;?\s*$/i;
 
+export interface PinnablePoolConfig extends PoolConfig {
+  /** Longest a checkout waits behind others for one of `max` connections (0 = no limit); see {@link ConnectionQueue}. */
+  queueTimeoutMillis?: number;
+}
+
 /**
- * A `pg` pool that {@link pinPool} can route to a client the caller already holds. Outside a pin it is a plain pool.
+ * A `pg` pool that {@link pinPool} can route to a client the caller already holds. Outside a pin it is a plain pool
+ * whose checkouts first wait their turn in a {@link ConnectionQueue}, so `connectionTimeoutMillis` only bounds
+ * opening a connection, never waiting behind other callers.
  *
  * Why: code that only knows the pool (LangGraph's Postgres checkpointer) takes a fresh connection for every read
  * and write. Called by a request that already holds a connection (a transaction with a thread row locked), that
@@ -24,14 +32,57 @@ const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK)
  * and every connection waits on the others, forever (issue #8). Pinned, that code runs on the held connection.
  */
 export class PinnablePool extends Pool {
+  private readonly turns: ConnectionQueue;
+
+  constructor(config: PinnablePoolConfig) {
+    super(config);
+    this.turns = new ConnectionQueue(config.max ?? 10, config.queueTimeoutMillis ?? 0);
+  }
+
+  /** Checkouts waiting for a free connection now. */
+  get queued(): number {
+    return this.turns.waiting;
+  }
+
   override connect(): Promise<PoolClient>;
   override connect(callback: (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void): void;
   override connect(callback?: (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<PoolClient> | void {
     const pin = activePin(this);
-    if (!pin) return callback ? super.connect(callback) : super.connect();
+    if (!pin) {
+      const checkout = this.checkout();
+      if (!callback) return checkout;
+      checkout.then(
+        (client) => callback(undefined, client, (release) => client.release(release as Error | boolean | undefined)),
+        (err: Error) => callback(err, undefined, () => undefined),
+      );
+      return;
+    }
     const view = pinnedView(pin);
     if (!callback) return Promise.resolve(view);
     queueMicrotask(() => callback(undefined, view, () => undefined));
+  }
+
+  /** A connection once this caller's turn came; its `release()` also ends the turn. */
+  private async checkout(): Promise<PoolClient> {
+    await this.turns.acquire();
+    let client: PoolClient;
+    try {
+      client = await super.connect();
+    } catch (err) {
+      this.turns.release();
+      throw err;
+    }
+    // pg-pool sets a fresh once-only `release` on every checkout; wrap that one.
+    const release = client.release.bind(client);
+    let released = false;
+    client.release = (err?: Error | boolean) => {
+      if (!released) {
+        released = true;
+        this.turns.release();
+      }
+      return release(err);
+    };
+    return client;
   }
 
   // pg's overloads of `query` are many; a pinned call forwards the arguments untouched to the client, which has the same ones.

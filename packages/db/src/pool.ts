@@ -5,8 +5,13 @@ import { PinnablePool } from "./pinned-pool";
 export interface PoolSettings {
   /** Most connections open at once. @defaultValue 20 */
   max?: number;
-  /** Longest `pool.connect()` (and so any `pool.query`) waits for a free or new connection. @defaultValue 5_000 */
+  /** Longest opening a new connection to Postgres may take: longer means Postgres is unreachable. @defaultValue 5_000 */
   connectTimeoutMs?: number;
+  /**
+   * Longest `pool.connect()` (and so any `pool.query`) waits behind other callers for one of `max` connections:
+   * a saturated pool is load, not a fault, so this is long. @defaultValue 60_000
+   */
+  queueTimeoutMs?: number;
   /** Longest one statement may run on the server, lock waits included (`statement_timeout`). @defaultValue 30_000 */
   statementTimeoutMs?: number;
   /** Longest a transaction may sit idle before the server ends its session (`idle_in_transaction_session_timeout`). @defaultValue 60_000 */
@@ -16,12 +21,14 @@ export interface PoolSettings {
 /**
  * A pool whose connections resolve unqualified table names in Runline's schema, with bounded waits: node-postgres
  * waits forever for a connection by default, so one stuck request could wedge every later one instead of failing.
+ * The wait for a turn (load) and the wait for a new connection to open (a fault) are bounded separately.
  */
 export function createPool(databaseUrl: string, schema: string, settings: PoolSettings = {}): Pool {
   const pool = new PinnablePool({
     connectionString: databaseUrl,
     max: settings.max ?? 20,
     connectionTimeoutMillis: settings.connectTimeoutMs ?? 5_000,
+    queueTimeoutMillis: settings.queueTimeoutMs ?? 60_000,
     statement_timeout: settings.statementTimeoutMs ?? 30_000,
     idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs ?? 60_000,
     options: `-c search_path="${schema}"`,

@@ -1,3 +1,4 @@
+import { PoolQueueTimeoutError } from "@runline/db";
 import { AppError, DependencyUnavailableError } from "@runline/core";
 import { translatePgError } from "./pg-errors";
 
@@ -10,6 +11,7 @@ describe("translatePgError", () => {
 
   it.each([
     ["a pool connect timeout", new Error("timeout exceeded when trying to connect")],
+    ["a wait for a turn in Runline's pool queue", new PoolQueueTimeoutError(60_000, 12)],
     ["a socket connect timeout", new Error("Connection terminated due to connection timeout")],
     ["statement_timeout", pgError("57014", "canceling statement due to statement timeout")],
     ["idle_in_transaction_session_timeout", pgError("25P03")],

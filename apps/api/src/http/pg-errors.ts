@@ -9,8 +9,8 @@ const CANNOT_CONNECT_NOW = "57P03";
 /** U+0000 in `text`, and `\u0000` or a lone surrogate in `jsonb`: characters Postgres cannot store. */
 const UNSTORABLE_CHARACTER = new Set(["22021", "22P05"]);
 
-/** node-postgres reports its own connect timeouts by message only (pg-pool's queue wait, and the socket connect). */
-const CONNECT_TIMEOUT = /timeout exceeded when trying to connect|Connection terminated due to connection timeout/;
+/** Connect timeouts are reported by message only (Runline's pool queue, pg-pool, and the socket connect). */
+const CONNECT_TIMEOUT = /timeout exceeded when trying to connect|timed out waiting for a free Postgres connection|Connection terminated due to connection timeout/;
 
 /**
  * The {@link AppError} a Postgres failure means for the client, or null for any other error (a bug: 500).
