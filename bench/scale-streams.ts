@@ -105,9 +105,11 @@ async function inProcessRound(graph: ReturnType<typeof compileStoryGraph>, n: nu
 
 async function main() {
   const { values } = parseArgs({
-    options: { streams: { type: "string", default: "400,800" }, rounds: { type: "string", default: "3" }, processes: { type: "string", default: "auto,1" }, "no-write": { type: "boolean", default: false } },
+    options: { env: { type: "string", multiple: true, default: [] }, streams: { type: "string", default: "400,800" }, rounds: { type: "string", default: "3" }, processes: { type: "string", default: "auto,1" }, "no-write": { type: "boolean", default: false } },
   });
   const streams = values.streams!.split(",").map(Number);
+  // --env K=V (repeatable): extra environment for Runline, to measure a setting against the defaults.
+  const extraEnv = Object.fromEntries((values.env as string[]).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
   const rounds = Number(values.rounds);
   const ns = await createTestNamespace("scale");
   // Same size as Runline's default pool; no connect timeout: 800 graph.stream calls queue for it, as Runline's runs do.
@@ -120,7 +122,7 @@ async function main() {
       mkdirSync(path.join(REPO_ROOT, "bench/out"), { recursive: true });
       const logPath = path.join(REPO_ROOT, `bench/out/scale-streams-runline-${processes}.log`);
       writeFileSync(logPath, "");
-      const target = await startRunlineProcess(ns, { logPath, env: { LOG_LEVEL: "warn", ...(processes === "auto" ? {} : { RUNLINE_PROCESSES: processes }) } }, 90_000);
+      const target = await startRunlineProcess(ns, { logPath, env: { LOG_LEVEL: "warn", ...extraEnv, ...(processes === "auto" ? {} : { RUNLINE_PROCESSES: processes }) } }, 90_000);
       try {
         // Warm-up (JIT, pools, connections) on both sides, not measured.
         await inProcessRound(graph, 10);

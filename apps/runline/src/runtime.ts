@@ -61,7 +61,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   };
   // Checkpoint writes made inside a run attempt are fenced: refused once the attempt no longer owns the run.
   const checkpointer = await createCheckpointer(pool, config.dbSchema, {
-    ownership: (client, owner) => RunsRepo.beginAsOwner(client, owner.runId, owner.attempt),
+    ownership: { assertionSql: (owner) => RunsRepo.ownerAssertionSql(owner.runId, owner.attempt), refused: RunsRepo.isFencedError },
     retryForMs: config.retryForMs,
     onRetry,
   });

@@ -32,6 +32,9 @@ async function storedIds(): Promise<Record<string, string[]>> {
   return out;
 }
 
+/** The tenancy migration's version (its index in MIGRATIONS); the release before it had none of it nor of the later ones. */
+const TENANCY_MIGRATION = 6;
+
 /** Puts the schema back as the release before tenant-scoped ids wrote it: bare ids, the old foreign key, no record. */
 async function revertToGlobalIds(): Promise<void> {
   const bare = "substr(thread_id, strpos(thread_id, ':') + 1)";
@@ -39,7 +42,8 @@ async function revertToGlobalIds(): Promise<void> {
     ALTER TABLE runs DROP CONSTRAINT runs_thread_id_fkey;
     ${[...CHECKPOINT_TABLES, "runs", "threads"].map((table) => `UPDATE ${table} SET thread_id = ${bare};`).join("\n")}
     ALTER TABLE runs ADD CONSTRAINT runs_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES threads (thread_id) ON DELETE CASCADE;
-    DELETE FROM runline_migrations WHERE v = (SELECT max(v) FROM runline_migrations);
+    DROP FUNCTION runline_assert_attempt_owner(text, integer);
+    DELETE FROM runline_migrations WHERE v >= ${TENANCY_MIGRATION};
     COMMIT;`);
 }
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Pool, PoolClient } from "pg";
+import { oneTripTransactions, PINNED_CONNECTION, withQuery } from "./one-trip-transaction";
 
 /** The attempt of a run on whose behalf code is running (see {@link runAsAttempt}). */
 export interface AttemptOwner {
@@ -8,13 +9,15 @@ export interface AttemptOwner {
 }
 
 /**
- * Opens a write's transaction and checks in it that the attempt still owns its run, in one round trip
- * (Runline: `RunsRepo.beginAsOwner`); false when it does not (the transaction is then open and is rolled back
- * by the saver).
+ * How a write's transaction checks that its attempt still owns its run (Runline: `RunsRepo.ownerAssertionSql`).
  */
-export type AttemptOwnershipCheck = (client: PoolClient, owner: AttemptOwner) => Promise<boolean>;
+export interface AttemptOwnershipCheck {
+  /** A statement that fails unless `owner` still owns its run, run first in the write's transaction. */
+  assertionSql(owner: AttemptOwner): string;
+  /** Whether an error is that statement's refusal. */
+  refused(err: unknown): boolean;
+}
 
-/** A checkpoint write by an attempt that no longer owns its run: refused and rolled back. */
 export class AttemptFencedError extends Error {
   constructor(readonly owner: AttemptOwner) {
     super(`checkpoint write refused: attempt ${owner.attempt} of run ${owner.runId} no longer owns it`);
@@ -39,13 +42,16 @@ export function currentAttempt(): AttemptOwner | undefined {
 }
 
 /**
- * The pool a saver writes through: a transaction begun on behalf of an attempt (see {@link runAsAttempt})
- * first checks, in the same transaction, that the attempt still owns its run, and refuses the write
- * otherwise. A worker that was paused past its lock, or lost it to a Redis outage, can then never write a
- * checkpoint into a thread that another attempt has taken over. Writes outside any attempt (the API's state
- * updates) pass as they are.
+ * The pool a saver writes through.
+ *
+ * - With a `check`, a transaction begun on behalf of an attempt (see {@link runAsAttempt}) first checks, in the same
+ *   transaction, that the attempt still owns its run, and refuses the write otherwise
+ *   ({@link AttemptFencedError}). A worker that was paused past its lock, or lost it to a Redis outage, can then
+ *   never write a checkpoint into a thread that another attempt has taken over. Writes outside any attempt (the
+ *   API's state updates) pass as they are.
+ * - Every write transaction, check included, reaches Postgres in one round trip (see {@link oneTripTransactions}).
  */
-export function fencedPool(pool: Pool, check: AttemptOwnershipCheck): Pool {
+export function fencedPool(pool: Pool, check?: AttemptOwnershipCheck): Pool {
   const wrapper = {
     options: pool.options,
     query: pool.query.bind(pool),
@@ -53,29 +59,26 @@ export function fencedPool(pool: Pool, check: AttemptOwnershipCheck): Pool {
     end: async () => undefined,
     async connect() {
       const client = await pool.connect();
-      const owner = current.getStore();
-      return owner ? fenceClient(client, owner, check) : client;
+      const owner = check ? current.getStore() : undefined;
+      const opening = owner ? [check!.assertionSql(owner)] : [];
+      const translate = (err: unknown) => (owner && check!.refused(err) ? new AttemptFencedError(owner) : err);
+      if ((client as unknown as Record<symbol, unknown>)[PINNED_CONNECTION] === true) return owner ? checkAfterBegin(client, opening[0]!, translate) : client;
+      return oneTripTransactions(client, opening, translate);
     },
   };
   return wrapper as unknown as Pool;
 }
 
-/** What `BEGIN` answers; the saver does not read it. */
-const BEGUN = { command: "BEGIN", rowCount: null, rows: [], fields: [] };
-
-function fenceClient(client: PoolClient, owner: AttemptOwner, check: AttemptOwnershipCheck): PoolClient {
+/**
+ * The fence on a connection that is already inside the caller's transaction (where BEGIN is a no-op and a batch
+ * must not carry one): the assertion runs as its own statement right after BEGIN.
+ */
+function checkAfterBegin(client: PoolClient, assertion: string, translate: (err: unknown) => unknown): PoolClient {
+  const send = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
   const query = async (...args: unknown[]) => {
-    // The saver opens every write with BEGIN: the check opens it instead, with the ownership read in the same
-    // round trip (a checkpoint write is 3 to 5 statements, so a separate check was a fifth of its round trips).
-    if (args[0] !== "BEGIN") return (client.query as (...a: unknown[]) => Promise<unknown>)(...args);
-    if (!(await check(client, owner))) throw new AttemptFencedError(owner);
-    return BEGUN;
+    const result = await send(...args);
+    if (args[0] === "BEGIN") await send(assertion).catch((err: unknown) => Promise.reject(translate(err)));
+    return result;
   };
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop === "query") return query;
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return withQuery(client, query);
 }

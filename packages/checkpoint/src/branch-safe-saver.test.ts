@@ -45,7 +45,7 @@ describe("nextBranchVersion", () => {
 
 describe("BranchSafePostgresSaver", () => {
   test("end() leaves the shared pool open", async () => {
-    const pool = { end: jest.fn() } as unknown as Pool;
+    const pool = { end: jest.fn(), query: jest.fn(), connect: jest.fn() } as unknown as Pool;
     await new BranchSafePostgresSaver(pool, { schema: "x" }).end();
     expect(pool.end).not.toHaveBeenCalled();
   });

@@ -74,7 +74,8 @@ export class BranchSafePostgresSaver extends PostgresSaver {
   private readonly retryOptions: { maxElapsedMs: number; onRetry?: BranchSafePostgresSaverOptions["onRetry"] };
 
   constructor(pool: Pool, options: BranchSafePostgresSaverOptions) {
-    super(options.ownership ? fencedPool(pool, options.ownership) : pool, options.serde, { schema: options.schema });
+    // Always through fencedPool: it also sends each write transaction in one round trip.
+    super(fencedPool(pool, options.ownership), options.serde, { schema: options.schema });
     this.schema = options.schema;
     this.retryOptions = { maxElapsedMs: options.retryForMs ?? 30_000, onRetry: options.onRetry };
   }

@@ -1,5 +1,8 @@
 import type { Pool } from "pg";
 
+/** What `runline_assert_attempt_owner` raises for an attempt that no longer owns its run (class RL: Runline's). */
+export const ATTEMPT_FENCED_SQLSTATE = "RLF01";
+
 /** Ordered, append-only schema changes. Never edit a shipped entry: add a new one. */
 const MIGRATIONS: string[] = [
   `CREATE TABLE threads (
@@ -80,6 +83,16 @@ const MIGRATIONS: string[] = [
      END LOOP;
    END $$;
    UPDATE threads SET thread_id = tenant_id || ':' || thread_id;`,
+  // The checkpoint fence as one statement that fails (issue #12): a write transaction then goes to Postgres as
+  // one batch, and a refused attempt stops it before any of its inserts. FOR SHARE holds off a takeover until
+  // the write's transaction ends.
+  `CREATE OR REPLACE FUNCTION runline_assert_attempt_owner(p_run_id text, p_attempt integer) RETURNS void LANGUAGE plpgsql AS $fn$
+   BEGIN
+     PERFORM 1 FROM runs WHERE run_id = p_run_id AND attempt = p_attempt AND status = 'running' FOR SHARE;
+     IF NOT FOUND THEN
+       RAISE EXCEPTION 'attempt % of run % no longer owns it', p_attempt, p_run_id USING ERRCODE = '${ATTEMPT_FENCED_SQLSTATE}';
+     END IF;
+   END $fn$;`,
 ];
 
 /** Creates the schema and applies pending migrations; safe to call from several processes at once. */

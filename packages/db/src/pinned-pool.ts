@@ -14,6 +14,9 @@ interface Pin {
 
 const pins = new AsyncLocalStorage<Pin>();
 
+/** Tells code that batches its own transactions (`@runline/checkpoint`) that this connection is pinned. */
+export const PINNED_CONNECTION = Symbol.for("runline.pinned-connection");
+
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK)\s*;?\s*$/i;
 
 export interface PinnablePoolConfig extends PoolConfig {
@@ -117,6 +120,7 @@ function pinnedView(pin: Pin): PoolClient {
   return new Proxy(pin.client, {
     get(target, prop) {
       if (prop === "query") return query;
+      if (prop === PINNED_CONNECTION) return true;
       if (prop === "release") return () => undefined;
       const value = Reflect.get(target, prop, target);
       return typeof value === "function" ? value.bind(target) : value;

@@ -1,5 +1,6 @@
 import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus } from "@runline/core";
-import { escapeLiteral, type PoolClient, type QueryResult } from "pg";
+import { escapeLiteral } from "pg";
+import { ATTEMPT_FENCED_SQLSTATE } from "./migrations";
 import type { Queryable } from "./pool";
 
 const COLUMNS = `run_id, thread_id, tenant_id, assistant_id, graph_id, status, metadata, multitask_strategy, kwargs,
@@ -312,17 +313,21 @@ export class RunsRepo {
   }
 
   /**
-   * Opens a checkpoint write's transaction and reads, in it, whether `attempt` still owns the running run: true
-   * while it does. `FOR SHARE` holds off a takeover (which updates the row) until the write commits, so a write
-   * is either before the takeover or refused. BEGIN and the read go in one round trip, as one simple-protocol
-   * query; that protocol takes no parameters, so the two values are inlined: the id escaped, the attempt an
-   * integer.
+   * A statement that fails with {@link ATTEMPT_FENCED_SQLSTATE} unless `attempt` still owns the running run; the
+   * checkpoint fence runs it first in every write transaction of the attempt. It locks the run row `FOR SHARE`,
+   * which holds off a takeover (an update of the row) until the write commits, so a write is either before the
+   * takeover or refused. The write goes out as one simple-protocol query, which takes no parameters, so the two
+   * values are inlined: the id escaped, the attempt an integer.
+   * @throws TypeError if `attempt` is not an integer.
    */
-  static async beginAsOwner(client: PoolClient, runId: string, attempt: number): Promise<boolean> {
+  static ownerAssertionSql(runId: string, attempt: number): string {
     if (!Number.isSafeInteger(attempt)) throw new TypeError(`attempt must be an integer, got ${attempt}`);
-    const sql = `BEGIN; SELECT 1 FROM runs WHERE run_id = ${escapeLiteral(runId)} AND attempt = ${attempt} AND status = 'running' FOR SHARE`;
-    const results = (await client.query(sql)) as unknown as QueryResult[];
-    return results[1]?.rowCount === 1;
+    return `SELECT runline_assert_attempt_owner(${escapeLiteral(runId)}, ${attempt})`;
+  }
+
+  /** Whether an error is {@link ownerAssertionSql}'s refusal. */
+  static isFencedError(err: unknown): boolean {
+    return (err as { code?: unknown } | null)?.code === ATTEMPT_FENCED_SQLSTATE;
   }
 
   /** Deletes a finished run of the tenant's thread; false when missing, foreign or still active. */

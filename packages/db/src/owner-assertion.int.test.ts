@@ -1,19 +1,19 @@
-// The checkpoint fence's one round trip: BEGIN and the ownership read, as one simple-protocol query with the run
-// id inlined. Checked against real Postgres: who owns, who does not, an id that needs escaping, and that the
-// read holds off a takeover until the write's transaction ends.
+// The checkpoint fence's statement: one that fails unless the attempt owns the run, with the run id inlined (it
+// rides in a one-round-trip batch). Checked against real Postgres: who owns, who does not, an id that needs
+// escaping, and that it holds off a takeover until the write's transaction ends.
 import { createTestNamespace, type TestNamespace } from "@runline/testing";
 import { migrate } from "./migrations";
 import { createPool } from "./pool";
 import { RunsRepo } from "./runs.repo";
 import { ThreadsRepo } from "./threads.repo";
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 
 let ns: TestNamespace;
 let pool: Pool;
 const runId = "11111111-1111-4111-8111-111111111111";
 
 beforeAll(async () => {
-  ns = await createTestNamespace("begin_as_owner");
+  ns = await createTestNamespace("owner_assertion");
   pool = createPool(ns.databaseUrl, ns.schema);
   await migrate(pool, ns.schema);
   await new ThreadsRepo(pool).insert("t1", "thread-1", {});
@@ -35,21 +35,29 @@ afterAll(async () => {
   await ns.cleanup();
 });
 
-/** beginAsOwner on a fresh client, rolled back again; returns what it answered and whether a transaction was open. */
+/** Opens a transaction and runs the assertion in it; true when it passed, false when it refused. Rolled back. */
+async function begin(client: PoolClient, id: string, attempt: number): Promise<boolean> {
+  await client.query("BEGIN");
+  try {
+    await client.query(RunsRepo.ownerAssertionSql(id, attempt));
+    return true;
+  } catch (err) {
+    if (!RunsRepo.isFencedError(err)) throw err;
+    return false;
+  }
+}
+
 async function ownsAndRollBack(id: string, attempt: number): Promise<boolean> {
   const client = await pool.connect();
   try {
-    const owns = await RunsRepo.beginAsOwner(client, id, attempt);
-    // The transaction is open either way (the saver rolls a refused write back): SAVEPOINT fails outside one.
-    await client.query("SAVEPOINT probe");
-    await client.query("ROLLBACK");
-    return owns;
+    return await begin(client, id, attempt);
   } finally {
+    await client.query("ROLLBACK");
     client.release();
   }
 }
 
-describe("RunsRepo.beginAsOwner", () => {
+describe("RunsRepo.ownerAssertionSql", () => {
   it("answers true for the attempt that owns the running run, false for an earlier or a later one", async () => {
     expect(await ownsAndRollBack(runId, 2)).toBe(true);
     expect(await ownsAndRollBack(runId, 1)).toBe(false);
@@ -62,19 +70,14 @@ describe("RunsRepo.beginAsOwner", () => {
     expect((await pool.query("SELECT count(*)::int AS n FROM runs")).rows[0].n).toBe(1);
   });
 
-  it("refuses a non-integer attempt before sending anything", async () => {
-    const client = await pool.connect();
-    try {
-      await expect(RunsRepo.beginAsOwner(client, runId, 1.5)).rejects.toThrow(TypeError);
-    } finally {
-      client.release();
-    }
+  it("refuses a non-integer attempt before sending anything", () => {
+    expect(() => RunsRepo.ownerAssertionSql(runId, 1.5)).toThrow(TypeError);
   });
 
   it("holds off a takeover (an UPDATE of the run) until the owning write's transaction ends", async () => {
     const writer = await pool.connect();
     try {
-      expect(await RunsRepo.beginAsOwner(writer, runId, 2)).toBe(true);
+      expect(await begin(writer, runId, 2)).toBe(true);
       let tookOver = false;
       const takeover = pool.query("UPDATE runs SET attempt = 3 WHERE run_id = $1", [runId]).then(() => (tookOver = true));
       // The takeover must be waiting on the row lock: Postgres shows it as a lock wait.
