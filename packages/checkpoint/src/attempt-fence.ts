@@ -58,9 +58,10 @@ export function fencedPool(pool: Pool, check?: AttemptOwnershipCheck): Pool {
     // The saver's own end() is a no-op: the pool is shared.
     end: async () => undefined,
     async connect() {
-      const client = await pool.connect();
       const owner = check ? current.getStore() : undefined;
+      // Before the checkout: a throw here must not leave a connection checked out.
       const opening = owner ? [check!.assertionSql(owner)] : [];
+      const client = await pool.connect();
       const translate = (err: unknown) => (owner && check!.refused(err) ? new AttemptFencedError(owner) : err);
       if ((client as unknown as Record<symbol, unknown>)[PINNED_CONNECTION] === true) return owner ? checkAfterBegin(client, opening[0]!, translate) : client;
       return oneTripTransactions(client, opening, translate);

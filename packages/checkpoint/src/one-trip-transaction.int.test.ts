@@ -126,11 +126,49 @@ describe("oneTripTransactions", () => {
       release();
     }
   });
+
+  it("holds back no statement whose result or text it cannot reproduce: RETURNING, comments, quotes", async () => {
+    const { db, sent, release } = await connection();
+    try {
+      for (const [id, sql] of [
+        [1, "INSERT INTO t (id, label) VALUES ($1, $2) RETURNING id"],
+        [2, "INSERT INTO t (id, label) VALUES ($1, $2) -- a comment"],
+        [3, "INSERT INTO t (id, label) VALUES ($1, $2 || 'x')"],
+      ] as const) {
+        await db.query("BEGIN");
+        const result = (await db.query(sql, [id, "v"])) as { rows: unknown[] };
+        if (id === 1) expect(result.rows).toEqual([{ id: 1 }]);
+        await db.query("COMMIT");
+      }
+      expect(sent.filter((q) => q.startsWith("INSERT"))).toHaveLength(3);
+      expect((await pool.query("SELECT id, label FROM t ORDER BY id")).rows).toEqual([{ id: 1, label: "v" }, { id: 2, label: "v" }, { id: 3, label: "vx" }]);
+    } finally {
+      release();
+    }
+  });
+
+  it("stops growing a batch at its size limit; the rest goes with parameters, in the same transaction", async () => {
+    const { db, sent, release } = await connection();
+    try {
+      const big = new Uint8Array(3 * 1024 * 1024).fill(7); // 6 MB as hex: a second one would pass 8 MB
+      await db.query("BEGIN");
+      await db.query(INSERT, [1, "a", big, null, null]);
+      await db.query(INSERT, [2, "b", big, null, null]);
+      await db.query("COMMIT");
+      expect(sent).toHaveLength(3); // BEGIN + the first, the second with parameters, COMMIT
+      expect((await pool.query("SELECT id, length(data) AS n FROM t ORDER BY id")).rows).toEqual([{ id: 1, n: big.length }, { id: 2, n: big.length }]);
+    } finally {
+      release();
+    }
+  });
 });
 
 describe("inlineParameters", () => {
   it("leaves double-quoted identifiers alone and refuses what it cannot inline", () => {
     expect(inlineParameters(`INSERT INTO "s$1".t (a) VALUES ($1)`, ["x"])).toBe(`INSERT INTO "s$1".t (a) VALUES ('x')`);
+    expect(inlineParameters("INSERT INTO tab$1 (a) VALUES ($1)", ["x"])).toBeNull();
+    expect(inlineParameters("INSERT INTO t (a, b, c) VALUES (10-$1, $2, $3)", [-1, true, { toJSON: () => undefined }])).toBeNull();
+    expect(inlineParameters("INSERT INTO t (a, b) VALUES (10-$1, $2)", [-1, true])).toBe("INSERT INTO t (a, b) VALUES (10-'-1', 'true')");
     expect(inlineParameters("INSERT INTO t (a) VALUES ($2)", ["x"])).toBeNull();
     expect(inlineParameters("INSERT INTO t (a) VALUES ($1)", [[1, 2]])).toBeNull();
     expect(inlineParameters("INSERT INTO t (a) VALUES ($1)", [new Date()])).toBeNull();

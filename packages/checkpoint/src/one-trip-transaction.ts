@@ -8,8 +8,13 @@ import { escapeLiteral, type PoolClient } from "pg";
 export const PINNED_CONNECTION = Symbol.for("runline.pinned-connection");
 
 const CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK)\s*;?\s*$/i;
-/** Statements held back: INSERTs whose result nobody reads, with no quoted text or dollar sign but `$n`. */
-const HOLDABLE = /^\s*INSERT\s+INTO\s[^']*$/i;
+/**
+ * Statements held back: INSERTs whose result nobody reads (no RETURNING), with no quoted text and no comment,
+ * so that every `$` left is a parameter (checked again by {@link inlineParameters}).
+ */
+const HOLDABLE = /^\s*INSERT\s+INTO\s(?![\s\S]*('|--|\/\*|\bRETURNING\b))/i;
+/** A batch stops growing here (the literals of big blobs are twice their size): the rest goes with parameters. */
+const MAX_BATCH_CHARS = 8 * 1024 * 1024;
 
 const answered = (command: string) => ({ command, rowCount: 0, rows: [], fields: [] });
 
@@ -34,6 +39,7 @@ const answered = (command: string) => ({ command, rowCount: 0, rows: [], fields:
 export function oneTripTransactions(client: PoolClient, opening: readonly string[], translate: (err: unknown) => unknown = (e) => e): PoolClient {
   const send = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
   let held: string[] | null = null;
+  let heldChars = 0;
   const run = async (...args: unknown[]) => {
     try {
       return await send(...args);
@@ -58,6 +64,7 @@ export function oneTripTransactions(client: PoolClient, opening: readonly string
     if (control === "BEGIN") {
       if (held) await flush();
       held = ["BEGIN", ...opening];
+      heldChars = 0;
       return answered("BEGIN");
     }
     if (held) {
@@ -67,8 +74,9 @@ export function oneTripTransactions(client: PoolClient, opening: readonly string
         return answered("ROLLBACK");
       }
       const inlined = HOLDABLE.test(text) ? inlineParameters(text, Array.isArray(values) ? values : []) : null;
-      if (inlined !== null) {
+      if (inlined !== null && heldChars + inlined.length <= MAX_BATCH_CHARS) {
         held.push(inlined);
+        heldChars += inlined.length;
         return answered("INSERT");
       }
       await flush();
@@ -106,6 +114,8 @@ export function inlineParameters(text: string, values: readonly unknown[]): stri
       out += text.slice(i, end + 1);
       i = end + 1;
     } else if (c === "$") {
+      // `$n` only as a token of its own: `tab$1` is an identifier, not a parameter.
+      if (i > 0 && /[\w$]/.test(text[i - 1]!)) return null;
       const digits = /^\$(\d+)/.exec(text.slice(i, i + 12));
       const literal = digits ? literals[Number(digits[1]) - 1] : undefined;
       if (!digits || literal === undefined) return null; // dollar quoting, or a parameter that was not given
@@ -120,19 +130,22 @@ export function inlineParameters(text: string, values: readonly unknown[]): stri
 }
 
 /**
- * A value as node-postgres would send it, written as a literal: text escaped, bytes as hex, a plain object as
- * its JSON (what pg sends for one). Null for what has no safe literal form here: U+0000 (the simple protocol
+ * A value as node-postgres would send it, written as a literal: text and numbers escaped, bytes as hex, a plain
+ * object as its JSON (what pg sends for one). Null for what has no safe literal form here: U+0000 (the simple protocol
  * ends a query at a zero byte; with parameters Postgres refuses it with a clear error instead), arrays (pg
  * turns them into Postgres arrays), dates and anything with its own `toPostgres`.
  */
 function literalOf(value: unknown): string | null {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "string") return value.includes("\0") ? null : escapeLiteral(value);
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : null;
-  if (typeof value === "boolean") return value ? "true" : "false";
+  // Scalars quoted, as pg sends them (untyped text): Postgres resolves their type from the column, as it does for
+  // a parameter, and a negative number cannot meet a `-` before it and start a comment.
+  if (typeof value === "number") return Number.isFinite(value) ? escapeLiteral(String(value)) : null;
+  if (typeof value === "boolean") return value ? "'true'" : "'false'";
   if (value instanceof Uint8Array) return `decode('${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}', 'hex')`;
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype && !("toPostgres" in value)) {
-    return escapeLiteral(JSON.stringify(value));
+    const json: unknown = JSON.stringify(value);
+    return typeof json === "string" ? escapeLiteral(json) : null;
   }
   return null;
 }
