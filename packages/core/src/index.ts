@@ -9,3 +9,4 @@ export * from "./transient";
 export * from "./protocol-schemas";
 export * from "./wakeup";
 export * from "./thread-key";
+export * from "./tick-coalescer";

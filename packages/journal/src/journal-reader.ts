@@ -1,3 +1,4 @@
+import { TickCoalescer } from "@runline/core";
 import type { Redis } from "ioredis";
 import { gapEntry, type JournalEntry } from "./entry";
 import { journalKeys } from "./keys";
@@ -10,6 +11,14 @@ export interface ReadRangeOptions {
 }
 
 type RawEntry = [id: string, fields: string[]];
+type Replies = Array<[Error | null, unknown]> | null;
+
+const coalescers = new WeakMap<Redis, TickCoalescer<Replies>>();
+function firstPages(redis: Redis): TickCoalescer<Replies> {
+  let coalescer = coalescers.get(redis);
+  if (!coalescer) coalescers.set(redis, (coalescer = new TickCoalescer()));
+  return coalescer;
+}
 
 /**
  * Reads a run's stored entries after `afterId` (exclusive; `undefined` or `-1` = from the start), oldest first,
@@ -30,7 +39,10 @@ export async function* readRange(
   const key = journalKeys(prefix).events(runId);
   const start = after ? `(${after}` : "-";
   // XINFO and the first page in one MULTI: the trim check and the entries it judges come from the same moment.
-  const replies = await redis.multi().xinfo("STREAM", key).xrange(key, start, "+", "COUNT", pageSize).exec();
+  // Readers of the same page in one turn (many subscribers joining one run) share the read.
+  const replies = await firstPages(redis).run(`${key}\n${start}\n${pageSize}`, () =>
+    redis.multi().xinfo("STREAM", key).xrange(key, start, "+", "COUNT", pageSize).exec(),
+  );
   if (!replies) return;
   const [info, first] = replies as [[Error | null, unknown], [Error | null, RawEntry[]]];
   if (first[0]) throw first[0];

@@ -75,9 +75,11 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
       backfill = true;
     }
     live.push(entry);
+    heardLive = true;
     wake();
   };
   let hubClosed = false;
+  let heardLive = false; // a live entry arrived: the run was writing after we subscribed, its `end` will come too
   let suspended = false; // the hub's connection dropped and has not resynced: live order has a hole
   const stopped = () => hubClosed || signal?.aborted === true;
   let finishChecked = !isFinished;
@@ -131,7 +133,8 @@ async function* iterate(opts: SubscribeRunOptions, after: string | undefined): A
       if (backfill) continue;
       if (!finishChecked) {
         finishChecked = true;
-        if (await isFinished!()) {
+        // Only a silent run needs the check (one that finished without an `end`, or whose journal expired).
+        if (!heardLive && (await isFinished!())) {
           deadline = Date.now() + (opts.finishGraceMs ?? 1000);
           backfill = true; // one more read catches an `end` appended since the first one
         }

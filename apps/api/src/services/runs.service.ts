@@ -4,6 +4,7 @@ import {
   AppError,
   ConflictError,
   NotFoundError,
+  TickCoalescer,
   ValidationError,
   isTerminalRunStatus,
   newRunId,
@@ -114,8 +115,12 @@ export class RunsService {
     return run;
   }
 
+  /** Reads of one run in one turn share one query (a thousand subscribers joining a run at once). */
+  private readonly reads = new TickCoalescer<RunRecord | null>();
+
   async get(tenantId: string, threadId: string, runId: string): Promise<RunRecord> {
-    const run = await this.deps.runs.get(tenantId, threadKey(tenantId, threadId), runId);
+    const key = threadKey(tenantId, threadId);
+    const run = await this.reads.run(`${tenantId}\n${key}\n${runId}`, () => this.deps.runs.get(tenantId, key, runId));
     if (!run) throw new NotFoundError("RUN_NOT_FOUND", `Run ${runId} not found`);
     return run;
   }
