@@ -71,6 +71,22 @@ describe("open streams per tenant and in all", () => {
     expect(await counter.count("gamma")).toEqual({ tenant: 0, all: 0 });
   });
 
+  it("the process's one refresh timer keeps every slot it holds alive, across tenants", async () => {
+    const prefix = `${t.ns.redisPrefix}:many`;
+    const ttlMs = 300;
+    const counter = new StreamSlots(t.ns.redis, prefix, { tenantStreams: 10, streams: 100 }, { ttlMs });
+    const tenants = ["alpha", "beta", "gamma"];
+    const held = await Promise.all(tenants.flatMap((tenant) => [counter.acquire(tenant), counter.acquire(tenant)]));
+    const expiries = async () => (await t.ns.redis.zrange(`${prefix}:quota:streams:all`, 0, -1, "WITHSCORES")).filter((_, i) => i % 2 === 1).map(Number);
+    const first = Math.max(...(await expiries()));
+    // Past two whole TTLs every slot, of every tenant, is still there: each was refreshed, none lapsed.
+    await waitFor(async () => Math.min(...(await expiries())) > first + ttlMs, { timeoutMs: 10_000, what: "every slot refreshed past its first expiry" });
+    for (const tenant of tenants) expect((await counter.count(tenant)).tenant).toBe(2);
+    expect((await counter.count("alpha")).all).toBe(6);
+    for (const slot of held) await slot.release();
+    expect(await counter.count("alpha")).toEqual({ tenant: 0, all: 0 });
+  });
+
   it("a slot held by a process that died expires after its TTL; a live one is kept alive by its refresh", async () => {
     const prefix = `${t.ns.redisPrefix}:crash`;
     const limits = { tenantStreams: 1, streams: 100 };

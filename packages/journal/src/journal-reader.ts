@@ -11,13 +11,30 @@ export interface ReadRangeOptions {
 }
 
 type RawEntry = [id: string, fields: string[]];
-type Replies = Array<[Error | null, unknown]> | null;
+/** `XINFO STREAM` (flat field/value list) and the first `XRANGE` page, or null when the stream does not exist. */
+type FirstPage = [info: unknown[], entries: RawEntry[]] | null;
+type FirstPageCall = (key: string, start: string, count: number) => Promise<FirstPage>;
 
-const coalescers = new WeakMap<Redis, TickCoalescer<Replies>>();
-function firstPages(redis: Redis): TickCoalescer<Replies> {
-  let coalescer = coalescers.get(redis);
-  if (!coalescer) coalescers.set(redis, (coalescer = new TickCoalescer()));
-  return coalescer;
+// XINFO and the first page in one script: the trim check and the entries it judges come from the same moment.
+// A script, not MULTI: an ioredis pipeline copies every script defined on the connection each time one is built,
+// and BullMQ defines dozens, a cost per subscriber joining.
+const FIRST_PAGE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return {redis.call('XINFO', 'STREAM', KEYS[1]), redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])}`;
+
+interface FirstPageReader {
+  call: FirstPageCall;
+  coalescer: TickCoalescer<FirstPage>;
+}
+const firstPageReaders = new WeakMap<Redis, FirstPageReader>();
+function firstPageReader(redis: Redis): FirstPageReader {
+  let reader = firstPageReaders.get(redis);
+  if (!reader) {
+    redis.defineCommand("runlineJournalFirstPage", { lua: FIRST_PAGE_LUA, numberOfKeys: 1 });
+    const call = (redis as unknown as Record<string, FirstPageCall>)["runlineJournalFirstPage"]!.bind(redis);
+    firstPageReaders.set(redis, (reader = { call, coalescer: new TickCoalescer() }));
+  }
+  return reader;
 }
 
 /**
@@ -38,16 +55,11 @@ export async function* readRange(
   const pageSize = opts.pageSize ?? 500;
   const key = journalKeys(prefix).events(runId);
   const start = after ? `(${after}` : "-";
-  // XINFO and the first page in one MULTI: the trim check and the entries it judges come from the same moment.
   // Readers of the same page in one turn (many subscribers joining one run) share the read.
-  const replies = await firstPages(redis).run(`${key}\n${start}\n${pageSize}`, () =>
-    redis.multi().xinfo("STREAM", key).xrange(key, start, "+", "COUNT", pageSize).exec(),
-  );
-  if (!replies) return;
-  const [info, first] = replies as [[Error | null, unknown], [Error | null, RawEntry[]]];
-  if (first[0]) throw first[0];
-  if (info[0]) return; // no such key: the run never wrote, or its retention expired
-  const gap = detectGap(info[1] as unknown[], after);
+  const reader = firstPageReader(redis);
+  const first = await reader.coalescer.run(`${key}\n${start}\n${pageSize}`, () => reader.call(key, start, pageSize));
+  if (!first) return; // no such key: the run never wrote, or its retention expired
+  const gap = detectGap(first[0], after);
   if (gap) yield gap;
 
   let page = first[1];

@@ -32,6 +32,7 @@ export const UNLIMITED_STREAMS: StreamQuota = { acquire: async () => ({ release:
 
 // Expired slots (their process died) are dropped before counting; both sets are checked and written in one
 // script, so two processes cannot both take the last slot. Redis's clock is the one clock all processes share.
+// KEYS: tenant set, all set. ARGV: slot id, tenant limit, global limit, ttl ms.
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -46,25 +47,49 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 return 0`;
 
-// XX: a slot already released (or expired and dropped) is not brought back by a late refresh.
+// Every slot this process holds, in one call. XX: a slot already released (or expired and dropped) is not
+// brought back by a late refresh. KEYS: all set, then each slot's tenant set. ARGV: ttl ms, then each slot's id.
 const REFRESH = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local ttl = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[1])
-redis.call('ZADD', KEYS[2], 'XX', now + ttl, ARGV[1])
+local ttl = tonumber(ARGV[1])
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], 'XX', now + ttl, ARGV[i])
+  redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[i])
+  redis.call('PEXPIRE', KEYS[i], ttl)
+end
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
 return 0`;
+
+// KEYS: tenant set, all set. ARGV: slot id.
+const RELEASE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 0`;
+
+type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
+
+/** Most slots one refresh call carries: a process with more sends several, so no reply grows without bound. */
+const REFRESH_BATCH = 500;
 
 /**
  * Counts open SSE streams per tenant and in all, in Redis so the limits hold across API processes. Each open
- * stream holds a slot that expires unless refreshed; the holder refreshes it every third of the TTL while the
- * stream lives and removes it when the stream ends.
+ * stream holds a slot that expires unless refreshed: one timer per process refreshes every slot it holds, every
+ * third of the TTL, in one script call per {@link REFRESH_BATCH} slots (a timer and a round trip per stream
+ * would cost a thousand of each at a thousand streams). A stream removes its slot when it ends.
+ *
+ * The scripts go as EVALSHA through `defineCommand`, never MULTI: an ioredis pipeline copies every script
+ * defined on the connection (BullMQ defines dozens) each time one is built, a cost per stream opened.
  */
 export class StreamSlots implements StreamQuota {
   private readonly keys: ReturnType<typeof quotaKeys>;
   private readonly ttlMs: number;
+  private readonly acquireScript: ScriptCall;
+  private readonly refreshScript: ScriptCall;
+  private readonly releaseScript: ScriptCall;
+  /** Slots held by this process: id → tenant set key. */
+  private readonly held = new Map<string, string>();
+  private refresher: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -74,32 +99,29 @@ export class StreamSlots implements StreamQuota {
   ) {
     this.keys = quotaKeys(prefix);
     this.ttlMs = options.ttlMs ?? 30_000;
+    this.acquireScript = defineScript(redis, "runlineStreamSlotAcquire", ACQUIRE, 2);
+    this.refreshScript = defineScript(redis, "runlineStreamSlotRefresh", REFRESH);
+    this.releaseScript = defineScript(redis, "runlineStreamSlotRelease", RELEASE, 2);
   }
 
   /** Takes a slot for one stream, or throws {@link QuotaExceededError} (429 `TOO_MANY_STREAMS`). */
   async acquire(tenantId: string): Promise<StreamSlot> {
     const id = randomUUID();
-    const keys = [this.keys.tenantStreams(tenantId), this.keys.allStreams];
-    const verdict = await this.redis
-      .eval(ACQUIRE, 2, ...keys, id, this.limits.tenantStreams, this.limits.streams, this.ttlMs)
-      .catch((err: unknown) => {
-        throw new DependencyUnavailableError("Redis did not answer the stream quota", { cause: err });
-      });
+    const tenantKey = this.keys.tenantStreams(tenantId);
+    const verdict = await this.acquireScript(tenantKey, this.keys.allStreams, id, this.limits.tenantStreams, this.limits.streams, this.ttlMs).catch((err: unknown) => {
+      throw new DependencyUnavailableError("Redis did not answer the stream quota", { cause: err });
+    });
     // A stream slot frees when some stream ends, which can take as long as a run: ask for a short wait anyway.
     if (verdict === 1) throw new QuotaExceededError("TOO_MANY_STREAMS", `Tenant has ${this.limits.tenantStreams} streams open (the limit)`, 5);
     if (verdict === 2) throw new QuotaExceededError("TOO_MANY_STREAMS", `The service has ${this.limits.streams} streams open (the limit)`, 5);
-    const refresh = setInterval(() => {
-      // A failed refresh is retried on the next tick; the slot only lapses if Redis stays away for a whole TTL.
-      this.redis.eval(REFRESH, 2, ...keys, id, this.ttlMs).catch(() => undefined);
-    }, Math.max(10, Math.floor(this.ttlMs / 3)));
-    refresh.unref();
+    this.hold(id, tenantKey);
     let released: Promise<void> | null = null;
     return {
       release: () => {
         released ??= (async () => {
-          clearInterval(refresh);
+          this.unhold(id);
           // Not released (Redis away): the slot expires with its TTL.
-          await this.redis.multi().zrem(keys[0], id).zrem(keys[1], id).exec().then(() => undefined, () => undefined);
+          await this.releaseScript(tenantKey, this.keys.allStreams, id).then(() => undefined, () => undefined);
         })();
         return released;
       },
@@ -116,4 +138,34 @@ export class StreamSlots implements StreamQuota {
     ]);
     return { tenant, all };
   }
+
+  private hold(id: string, tenantKey: string): void {
+    this.held.set(id, tenantKey);
+    if (this.refresher) return;
+    this.refresher = setInterval(() => this.refresh(), Math.max(10, Math.floor(this.ttlMs / 3)));
+    this.refresher.unref();
+  }
+
+  private unhold(id: string): void {
+    this.held.delete(id);
+    if (this.held.size || !this.refresher) return;
+    clearInterval(this.refresher);
+    this.refresher = null;
+  }
+
+  private refresh(): void {
+    const slots = [...this.held];
+    for (let i = 0; i < slots.length; i += REFRESH_BATCH) {
+      const batch = slots.slice(i, i + REFRESH_BATCH);
+      const keys = [this.keys.allStreams, ...batch.map(([, tenantKey]) => tenantKey)];
+      // A failed refresh is retried on the next tick; a slot only lapses if Redis stays away for a whole TTL.
+      this.refreshScript(keys.length, ...keys, this.ttlMs, ...batch.map(([id]) => id)).catch(() => undefined);
+    }
+  }
+}
+
+/** A script sent as EVALSHA (EVAL the first time on a connection); without `numberOfKeys` each call passes its own. */
+function defineScript(redis: Redis, name: string, lua: string, numberOfKeys?: number): ScriptCall {
+  redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+  return (redis as unknown as Record<string, ScriptCall>)[name]!.bind(redis);
 }
