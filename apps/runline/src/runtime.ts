@@ -88,7 +88,6 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   const dispatcher = new RunDispatcher(pool, threads, runs, queue);
   const lifecycle = new RunLifecycle({
     pool,
-    threads,
     runs,
     dispatcher,
     journal,

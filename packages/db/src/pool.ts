@@ -44,11 +44,14 @@ export function createPool(databaseUrl: string, schema: string, settings: PoolSe
 /** Something that can run a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<Pool, "query"> | PoolClient;
 
-/** Runs `fn` inside one transaction, rolling back if it throws. */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` inside one transaction, rolling back if it throws. `opening`, a statement with its values inlined
+ * (no parameters), goes in the same round trip as `BEGIN` (e.g. {@link ThreadsRepo.lockStatement}).
+ */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, opening?: string): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query("BEGIN");
+    await client.query(opening ? `BEGIN; ${opening}` : "BEGIN");
     const result = await fn(client);
     await client.query("COMMIT");
     return result;

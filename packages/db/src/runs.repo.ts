@@ -1,4 +1,4 @@
-import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus } from "@runline/core";
+import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus, ThreadStatus } from "@runline/core";
 import { escapeLiteral } from "pg";
 import { ATTEMPT_FENCED_SQLSTATE } from "./migrations";
 import type { Queryable } from "./pool";
@@ -186,17 +186,22 @@ export class RunsRepo {
    * (running, or dispatched and waiting for a worker). Call with the thread row locked.
    */
   async claimNextForDispatch(db: Queryable, threadId: string): Promise<Dispatch | null> {
+    // One statement: the pick and the claim (the caller holds the thread lock, so nobody claims in between).
     const { rows } = await db.query<{ run_id: string; in_flight: boolean; delay_ms: number }>(
-      `SELECT run_id, (status = 'running' OR dispatched_at IS NOT NULL) AS in_flight,
-         greatest(0, extract(epoch FROM created_at + make_interval(secs => coalesce((kwargs->>'after_seconds')::float8, 0)) - clock_timestamp()) * 1000)::float8 AS delay_ms
-       FROM runs
-       WHERE thread_id = $1 AND status IN ('pending', 'running')
-       ORDER BY (status = 'running' OR dispatched_at IS NOT NULL) DESC, created_at, run_id LIMIT 1`,
+      `WITH next AS (
+         SELECT run_id, (status = 'running' OR dispatched_at IS NOT NULL) AS in_flight,
+           greatest(0, extract(epoch FROM created_at + make_interval(secs => coalesce((kwargs->>'after_seconds')::float8, 0)) - clock_timestamp()) * 1000)::float8 AS delay_ms
+         FROM runs
+         WHERE thread_id = $1 AND status IN ('pending', 'running')
+         ORDER BY (status = 'running' OR dispatched_at IS NOT NULL) DESC, created_at, run_id LIMIT 1
+       ), claimed AS (
+         UPDATE runs SET dispatched_at = clock_timestamp(), updated_at = clock_timestamp()
+         FROM next WHERE runs.run_id = next.run_id AND NOT next.in_flight RETURNING runs.run_id
+       )
+       SELECT next.* FROM next JOIN claimed USING (run_id)`,
       [threadId],
     );
-    if (!rows[0] || rows[0].in_flight) return null;
-    await db.query(`UPDATE runs SET dispatched_at = clock_timestamp(), updated_at = clock_timestamp() WHERE run_id = $1`, [rows[0].run_id]);
-    return { runId: rows[0].run_id, delayMs: Math.round(rows[0].delay_ms) };
+    return rows[0] ? { runId: rows[0].run_id, delayMs: Math.round(rows[0].delay_ms) } : null;
   }
 
   /**
@@ -243,6 +248,38 @@ export class RunsRepo {
       [runId, status, extra.error ?? null, extra.partial ?? null, extra.from, extra.attempt ?? null],
     );
     return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  /**
+   * {@link RunsRepo.finish} and the thread's status after it, in one statement: `busy` while another run of the
+   * thread is pending or running, `threadStatus` otherwise. Call with the thread row locked, in a statement after
+   * the lock: this statement's snapshot then holds every run committed by whoever held the lock before.
+   * Null when the compare-and-set failed (the thread is left as it was).
+   */
+  async finishOnThread(
+    db: Queryable,
+    runId: string,
+    threadId: string,
+    status: TerminalRunStatus,
+    extra: { error?: { error: string; message: string } | null; partial?: RunPartial | null; from: RunStatus[]; attempt?: number; threadStatus: ThreadStatus },
+  ): Promise<{ run: RunRecord; stillActive: boolean } | null> {
+    const { rows } = await db.query(
+      `WITH finished AS (
+         UPDATE runs SET status = $2, error = $3, partial = coalesce($4, partial), finished_at = clock_timestamp(), updated_at = clock_timestamp()
+         WHERE run_id = $1 AND status = ANY($5::text[]) AND ($6::int IS NULL OR attempt = $6) RETURNING ${COLUMNS}
+       ), others AS (
+         -- The snapshot predates the update above: this run still reads as active, hence run_id <> $1.
+         SELECT EXISTS (SELECT 1 FROM runs WHERE thread_id = $7 AND status IN ('pending', 'running') AND run_id <> $1) AS still_active
+       ), thread AS (
+         UPDATE threads SET status = CASE WHEN others.still_active THEN 'busy' ELSE $8 END, updated_at = now()
+         FROM finished, others WHERE threads.thread_id = $7 RETURNING 1
+       )
+       SELECT finished.*, others.still_active FROM finished, others`,
+      [runId, status, extra.error ?? null, extra.partial ?? null, extra.from, extra.attempt ?? null, threadId, extra.threadStatus],
+    );
+    if (!rows[0]) return null;
+    const { still_active, ...run } = rows[0];
+    return { run: toRun(run), stillActive: still_active === true };
   }
 
   /** Records that the run's terminal event is in the journal (see the reconciler). */

@@ -13,6 +13,7 @@ export interface ThreadPage {
   limit: number;
   offset: number;
 }
+import { escapeLiteral } from "pg";
 import type { Queryable } from "./pool";
 
 const COLUMNS = "thread_id, tenant_id, status, metadata, config, created_at, updated_at";
@@ -101,6 +102,14 @@ export class ThreadsRepo {
   /** Unscoped delete for the worker (a stateless run's own thread). */
   async deleteById(threadId: string): Promise<void> {
     await this.db.query(`DELETE FROM threads WHERE thread_id = $1`, [threadId]);
+  }
+
+  /**
+   * {@link ThreadsRepo.lock} as a statement with the id inlined, to open a transaction with in the same round
+   * trip (`withTransaction`'s `opening`).
+   */
+  static lockStatement(threadId: string): string {
+    return `SELECT 1 FROM threads WHERE thread_id = ${escapeLiteral(threadId)} FOR UPDATE`;
   }
 
   /** Locks the thread row for the rest of the transaction: the serialisation point for runs on one thread. */

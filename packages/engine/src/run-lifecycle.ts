@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import { retryTransient, type RunPartial, type RunRecord, type RunStatus, type TerminalRunStatus, type ThreadStatus } from "@runline/core";
-import { withTransaction, type Dispatch, type RunsRepo, type ThreadsRepo } from "@runline/db";
+import { ThreadsRepo, withTransaction, type Dispatch, type RunsRepo } from "@runline/db";
 import type { RunDispatcher } from "./run-dispatcher";
 
 export interface RunOutcome {
@@ -26,7 +26,6 @@ export interface RunEndSink {
 
 export interface RunLifecycleDeps {
   pool: Pool;
-  threads: ThreadsRepo;
   runs: RunsRepo;
   dispatcher: RunDispatcher;
   journal: RunEndSink;
@@ -144,18 +143,25 @@ export class RunLifecycle {
 
   /**
    * The Postgres half: the run's status (compare-and-set), the thread's status, and the claim of the thread's
-   * next run, in one transaction. Null when the compare-and-set failed.
+   * next run, in one transaction of three round trips (BEGIN with the thread lock, the finish, COMMIT) when no
+   * other run waits on the thread. Null when the compare-and-set failed.
    */
   private commit(runId: string, threadId: string, outcome: RunOutcome, cas: { from: RunStatus[]; attempt?: number }) {
-    const { pool, threads, runs, dispatcher } = this.deps;
-    return withTransaction(pool, async (tx) => {
-      await threads.lock(tx, threadId);
-      const finished = await runs.finish(tx, runId, outcome.status, { error: outcome.error, partial: outcome.partial, ...cas });
-      if (!finished) return null;
-      const stillActive = (await runs.listActive(tx, threadId)).length > 0;
-      await threads.setStatus(tx, threadId, threadStatusAfter(outcome, stillActive));
-      return { run: finished, next: stillActive ? await dispatcher.claim(tx, threadId) : null };
-    });
+    const { pool, runs, dispatcher } = this.deps;
+    return withTransaction(
+      pool,
+      async (tx) => {
+        const finished = await runs.finishOnThread(tx, runId, threadId, outcome.status, {
+          error: outcome.error,
+          partial: outcome.partial,
+          ...cas,
+          threadStatus: threadStatusAfter(outcome, false),
+        });
+        if (!finished) return null;
+        return { run: finished.run, next: finished.stillActive ? await dispatcher.claim(tx, threadId) : null };
+      },
+      ThreadsRepo.lockStatement(threadId),
+    );
   }
 
   private retry<T>(name: string, operation: () => Promise<T>): Promise<T> {
