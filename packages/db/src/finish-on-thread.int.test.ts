@@ -1,0 +1,117 @@
+// A run's finish in one statement (RunsRepo.finishOnThread), after the thread lock taken in the BEGIN round trip
+// (ThreadsRepo.lockStatement). Checked against real Postgres: the thread's status after it, the compare-and-set,
+// and the race it exists for: a run created on the thread while the finish waits for the lock must be seen as
+// still active (the thread stays busy and its next run is claimed), or that run would be stranded.
+import { createTestNamespace, type TestNamespace } from "@runline/testing";
+import type { Pool } from "pg";
+import { migrate } from "./migrations";
+import { createPool, withTransaction } from "./pool";
+import { RunsRepo } from "./runs.repo";
+import { ThreadsRepo } from "./threads.repo";
+
+let ns: TestNamespace;
+let pool: Pool;
+let runs: RunsRepo;
+let threads: ThreadsRepo;
+let n = 0;
+
+beforeAll(async () => {
+  ns = await createTestNamespace("finish_on_thread");
+  pool = createPool(ns.databaseUrl, ns.schema);
+  await migrate(pool, ns.schema);
+  runs = new RunsRepo(pool);
+  threads = new ThreadsRepo(pool);
+});
+
+afterAll(async () => {
+  await pool.end();
+  await ns.cleanup();
+});
+
+async function newRun(threadId: string, db: Parameters<RunsRepo["insert"]>[0] = pool): Promise<string> {
+  const runId = `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`;
+  await runs.insert(db, {
+    run_id: runId,
+    thread_id: threadId,
+    tenant_id: "t1",
+    assistant_id: "story",
+    graph_id: "story",
+    metadata: {},
+    multitask_strategy: "enqueue",
+    kwargs: {} as never,
+  });
+  return runId;
+}
+
+/** A thread whose one run is running (attempt 1). */
+async function runningThread(): Promise<{ threadId: string; runId: string }> {
+  const threadId = `t1:thread-${++n}`;
+  await threads.insert("t1", threadId, {});
+  await pool.query("UPDATE threads SET status = 'busy' WHERE thread_id = $1", [threadId]);
+  const runId = await newRun(threadId);
+  await pool.query("UPDATE runs SET status = 'running', attempt = 1 WHERE run_id = $1", [runId]);
+  return { threadId, runId };
+}
+
+const finish = (threadId: string, runId: string, attempt = 1, threadStatus: "idle" | "error" = "idle") =>
+  withTransaction(
+    pool,
+    (tx) => runs.finishOnThread(tx, runId, threadId, threadStatus === "error" ? "error" : "success", { from: ["running"], attempt, threadStatus }),
+    ThreadsRepo.lockStatement(threadId),
+  );
+const threadStatus = async (threadId: string) => (await pool.query("SELECT status FROM threads WHERE thread_id = $1", [threadId])).rows[0].status;
+
+describe("RunsRepo.finishOnThread", () => {
+  it("finishes the run and gives the thread the status asked for when nothing else is active", async () => {
+    const { threadId, runId } = await runningThread();
+    const finished = await finish(threadId, runId, 1, "error");
+    expect(finished).toMatchObject({ run: { run_id: runId, status: "error", thread_id: threadId }, stillActive: false });
+    expect(finished!.run).not.toHaveProperty("still_active");
+    expect(typeof finished!.run.finished_at).toBe("string");
+    expect(await threadStatus(threadId)).toBe("error");
+  });
+
+  it("refuses another attempt's finish and leaves the run and the thread alone", async () => {
+    const { threadId, runId } = await runningThread();
+    expect(await finish(threadId, runId, 2)).toBeNull();
+    expect((await runs.getById(runId))!.status).toBe("running");
+    expect(await threadStatus(threadId)).toBe("busy");
+  });
+
+  it("keeps the thread busy while another run of it is pending", async () => {
+    const { threadId, runId } = await runningThread();
+    const queued = await newRun(threadId);
+    expect(await finish(threadId, runId)).toMatchObject({ stillActive: true });
+    expect(await threadStatus(threadId)).toBe("busy");
+    expect(await runs.claimNextForDispatch(pool, threadId)).toMatchObject({ runId: queued });
+    // Claimed once: the next claim finds it in flight.
+    expect(await runs.claimNextForDispatch(pool, threadId)).toBeNull();
+  });
+
+  it("sees a run created while it waited for the thread lock", async () => {
+    const { threadId, runId } = await runningThread();
+    const creator = await pool.connect();
+    try {
+      // A creation in flight: it holds the thread row (as RunsService's create transaction does) and adds a run.
+      await creator.query("BEGIN");
+      await threads.lock(creator, threadId);
+      const created = await newRun(threadId, creator);
+      const finishing = finish(threadId, runId);
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const { rows } = await pool.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'BEGIN; SELECT 1 FROM threads%'",
+        );
+        if (rows[0].n === 1) break;
+        if (Date.now() > deadline) throw new Error("the finish never waited for the thread lock");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await creator.query("COMMIT");
+      expect(await finishing).toMatchObject({ run: { status: "success" }, stillActive: true });
+      expect(await threadStatus(threadId)).toBe("busy");
+      expect(await runs.claimNextForDispatch(pool, threadId)).toMatchObject({ runId: created });
+    } finally {
+      creator.release();
+    }
+  });
+});
