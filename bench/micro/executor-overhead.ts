@@ -35,23 +35,17 @@ function runRecord(): RunRecord {
   } as unknown as RunRecord;
 }
 
-/** Skips per-token LLM events, which it does not use (the proposed one-line change). */
-class LlmIgnoringSettledHandler extends RunSettledHandler {
-  override ignoreLLM = true;
-  override ignoreCustomEvent = true;
-}
-
 type Variant = { name: string; run: () => Promise<number> };
 
 const encodeSink = () => ({ append: (_e: string, data: unknown) => (JSON.stringify(data), Promise.resolve()) });
 
-function executorVariant(name: string, opts: { callbacks?: "settled" | "settled-ignore-llm" }): Variant {
+function executorVariant(name: string, opts: { callbacks?: "inherited" | "root-only" }): Variant {
   return {
     name,
     async run() {
       const run = runRecord();
-      const callbacks =
-        opts.callbacks === "settled" ? [new RunSettledHandler(run.run_id)] : opts.callbacks === "settled-ignore-llm" ? [new LlmIgnoringSettledHandler(run.run_id)] : undefined;
+      const settled = new RunSettledHandler(run.run_id);
+      const callbacks = opts.callbacks === "inherited" ? [settled] : opts.callbacks === "root-only" ? settled.rootCallbacks() : undefined;
       let tokens = 0;
       const sink = encodeSink();
       await executeRun({
@@ -89,8 +83,8 @@ const variants: Variant[] = [
   streamVariant("graph.stream, the worker's 4 modes", WORKER_STREAM_MODES, false),
   streamVariant("graph.stream, 4 modes + abort signal", WORKER_STREAM_MODES, true),
   executorVariant("executeRun, no callbacks (adds wire format + encode)", {}),
-  executorVariant("executeRun + RunSettledHandler (as the worker)", { callbacks: "settled" }),
-  executorVariant("executeRun + RunSettledHandler, ignoreLLM", { callbacks: "settled-ignore-llm" }),
+  executorVariant("executeRun + RunSettledHandler, inherited by every child run", { callbacks: "inherited" }),
+  executorVariant("executeRun + RunSettledHandler on the root run (as the worker)", { callbacks: "root-only" }),
 ];
 
 async function cpuPerToken(v: Variant): Promise<number> {

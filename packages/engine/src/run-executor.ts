@@ -1,3 +1,4 @@
+import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Command } from "@langchain/langgraph";
 import { ON_DEMAND_STREAM_MODES, publicThreadId, withPublicThreadId, type RunRecord } from "@runline/core";
 import type { RunnableGraph } from "./graph-registry";
@@ -23,7 +24,7 @@ export interface ExecuteRunOptions {
   /** Extra runtime context for nodes (Runline passes the chat model factory here). */
   context: Record<string, unknown>;
   /** Callbacks for the root run (cancel uses them to learn when LangGraph's writes have settled). */
-  callbacks?: unknown[];
+  callbacks?: Callbacks;
 }
 
 export interface ExecuteRunResult {

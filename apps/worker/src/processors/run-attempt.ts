@@ -98,7 +98,7 @@ export function executeAttempt(deps: RunProcessorDeps, scope: AttemptScope, star
         signal: guard.signal,
         collector,
         context: { [CHAT_MODEL_CONTEXT_KEY]: deps.chatModels },
-        callbacks: [settled],
+        callbacks: settled.rootCallbacks(),
       });
       await journal.flush();
       return { kind: "finished", outcome: { status: "success", hitlInterrupt: result.interrupted } };
