@@ -2,12 +2,13 @@
 // that only JSON-encodes (no Redis, no HTTP), toggling one ingredient at a time, and compares the CPU per token
 // with a plain `graph.stream` of the same story graph. Checkpointer: MemorySaver (same for every variant, so
 // the differences are the executor's). Delay 0, so CPU is the whole cost.
-//   Run: node --expose-gc --import tsx bench/micro/executor-overhead.ts
+//   Run: node --expose-gc --import tsx bench/micro/executor-overhead.ts [text]
+//   ([text]: only the variants whose name contains it, e.g. to profile one with --cpu-prof)
 // (--expose-gc lets each measurement start from a collected heap; without it, GC pauses landing at random make
 // differences under ~30 µs/token unreliable.)
 import { randomUUID } from "node:crypto";
 import { MemorySaver } from "@langchain/langgraph";
-import type { RunRecord } from "@runline/core";
+import { encodeEventData, type RunRecord } from "@runline/core";
 import { executeRun, PartialCollector, RunSettledHandler, WORKER_STREAM_MODES, type RunnableGraph } from "@runline/engine";
 import { compileStoryGraph, createChatModelFactory, CHAT_MODEL_CONTEXT_KEY } from "@runline/graphs";
 import { median } from "../lib/stats";
@@ -37,7 +38,7 @@ function runRecord(): RunRecord {
 
 type Variant = { name: string; run: () => Promise<number> };
 
-const encodeSink = () => ({ append: (_e: string, data: unknown) => (JSON.stringify(data), Promise.resolve()) });
+const encodeSink = () => ({ append: (_e: string, data: unknown) => (encodeEventData(data), Promise.resolve()) });
 
 function executorVariant(name: string, opts: { callbacks?: "inherited" | "root-only" }): Variant {
   return {
@@ -78,7 +79,7 @@ function streamVariant(name: string, modes: readonly string[], withSignal: boole
   };
 }
 
-const variants: Variant[] = [
+const VARIANTS: Variant[] = [
   streamVariant("graph.stream, 2 modes (the baseline)", ["messages", "values"], false),
   streamVariant("graph.stream, the worker's 4 modes", WORKER_STREAM_MODES, false),
   streamVariant("graph.stream, 4 modes + abort signal", WORKER_STREAM_MODES, true),
@@ -97,6 +98,8 @@ async function cpuPerToken(v: Variant): Promise<number> {
 }
 
 async function main() {
+  const only = process.argv[2];
+  const variants = only ? VARIANTS.filter((v) => v.name.includes(only)) : VARIANTS;
   for (const v of variants) await cpuPerToken(v); // warm-up every path
   const results = new Map(variants.map((v) => [v.name, [] as number[]]));
   for (let r = 0; r < REPEATS; r++) for (const v of variants) results.get(v.name)!.push(await cpuPerToken(v));

@@ -10,3 +10,4 @@ export * from "./protocol-schemas";
 export * from "./wakeup";
 export * from "./thread-key";
 export * from "./tick-coalescer";
+export * from "./encoded-json";

@@ -3,7 +3,7 @@ import { Command } from "@langchain/langgraph";
 import { ON_DEMAND_STREAM_MODES, publicThreadId, withPublicThreadId, type RunRecord } from "@runline/core";
 import type { RunnableGraph } from "./graph-registry";
 import type { PartialCollector } from "./partial-collector";
-import { metadataToWire, toWire } from "./wire-format";
+import { messagesEventData, toWire } from "./wire-format";
 
 /** Where a run's events go (the journal, in production). Calls are made in order and may be left un-awaited. */
 export interface RunEventSink {
@@ -107,7 +107,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
         const [chunk, metadata] = payload;
         // Subgraph tokens too: subscribers of a `stream_subgraphs` run saw them, so a cancel keeps them.
         collector.add(chunk, metadata, namespace);
-        last = sink.append(event, [toWire(chunk), metadataToWire(metadata)]);
+        last = sink.append(event, messagesEventData(chunk, metadata));
         break;
       }
       case "updates": {

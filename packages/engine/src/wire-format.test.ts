@@ -1,6 +1,13 @@
 import { AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { StoryChatModel } from "@runline/graphs";
-import { messageToWire, metadataToWire, toWire } from "./wire-format";
+import { EncodedJson, encodeEventData } from "@runline/core";
+import { messagesEventData, messageToWire, metadataToWire, toWire } from "./wire-format";
+
+async function collectChunks(): Promise<BaseMessage[]> {
+  const chunks: BaseMessage[] = [];
+  for await (const chunk of await new StoryChatModel({ tokens: 3, delayMs: 0 }).stream([new HumanMessage("a story")])) chunks.push(chunk);
+  return chunks;
+}
 
 /** What the LangGraph server sends: LangChain's own `toDict()` data plus the base type. */
 function reference(message: BaseMessage) {
@@ -37,5 +44,15 @@ describe("messageToWire", () => {
     const wire = metadataToWire(metadata);
     expect(wire).toEqual({ langgraph_node: "llm", run_id: "r" });
     expect(metadataToWire(metadata)).toBe(wire);
+  });
+
+  it("encodes a messages event as [chunk, metadata] in wire form, the same JSON as encoding the pair", async () => {
+    const chunks = await collectChunks();
+    const metadata = { langgraph_node: "llm", __pregel_task_id: "x", tags: ["a"], thread_id: "t" };
+    const first = messagesEventData(chunks[0], metadata);
+    expect(first).toBeInstanceOf(EncodedJson);
+    expect(first.json).toBe(JSON.stringify([toWire(chunks[0]), metadataToWire(metadata)]));
+    expect(messagesEventData(chunks[1], metadata).json).toBe(JSON.stringify([toWire(chunks[1]), metadataToWire(metadata)]));
+    expect(encodeEventData(first)).toBe(first.json);
   });
 });

@@ -1,3 +1,4 @@
+import { EncodedJson } from "@runline/core";
 /**
  * Converts LangGraph values to the JSON the LangGraph server sends: messages become `{...data, type}`
  * (LangChain's own toJSON would give the `{lc, kwargs}` constructor form the SDK does not read).
@@ -29,6 +30,16 @@ export function messageToWire(message: MessageLike): Record<string, unknown> {
 }
 
 const SNAKE_KEY = /^[a-z][a-z0-9_]*$/;
+// Every chunk of a model call has the same few keys: test each key name once per process, not once per chunk.
+const snakeKeys = new Map<string, boolean>();
+function isSnakeKey(key: string): boolean {
+  let ok = snakeKeys.get(key);
+  if (ok === undefined) {
+    ok = SNAKE_KEY.test(key);
+    if (snakeKeys.size < 1_000) snakeKeys.set(key, ok);
+  }
+  return ok;
+}
 
 /**
  * The fields `toDict()` would give, read directly: `toDict()` goes through LangChain's generic serialiser (about
@@ -41,7 +52,7 @@ function plainMessageFields(message: MessageLike): Record<string, unknown> | nul
   if (!kwargs || typeof kwargs !== "object" || Array.isArray(kwargs)) return null;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(kwargs)) {
-    if (!SNAKE_KEY.test(key)) return null;
+    if (!isSnakeKey(key)) return null;
     const value = key in message ? (message as unknown as Record<string, unknown>)[key] : kwargs[key];
     if (value !== null && typeof value === "object" && !Array.isArray(value) && ("lc" in value || "__lc_escaped__" in value)) return null;
     out[key] = value;
@@ -63,4 +74,17 @@ export function metadataToWire(metadata: Record<string, unknown>): Record<string
   }
   wireMetadata.set(metadata, out);
   return out;
+}
+
+const wireMetadataJson = new WeakMap<object, string>();
+
+/**
+ * The data of a `messages` event, `[chunk, metadata]` in wire form, already encoded: the metadata's JSON (about
+ * three quarters of the frame) is encoded once per model call, since LangGraph passes the same object with each
+ * of its chunks.
+ */
+export function messagesEventData(chunk: unknown, metadata: Record<string, unknown>): EncodedJson {
+  let metadataJson = wireMetadataJson.get(metadata);
+  if (metadataJson === undefined) wireMetadataJson.set(metadata, (metadataJson = JSON.stringify(metadataToWire(metadata))));
+  return new EncodedJson(`[${JSON.stringify(toWire(chunk)) ?? "null"},${metadataJson}]`);
 }

@@ -1,4 +1,4 @@
-import { isTransientError } from "@runline/core";
+import { encodeEventData, isTransientError } from "@runline/core";
 import { JournalFencedError, type AttemptJournal, type JournalRefusal } from "./journal-fence";
 
 /** The fence script's answer to one attempt append: `OK` (stored), `DUP` (stored before), `GAP` (an earlier one is missing). */
@@ -120,7 +120,7 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
         rejected.catch(() => undefined);
         return rejected;
       }
-      const json = encode(data);
+      const json = encodeEventData(data);
       bytesAppended += event.length + json.length;
       const item = { seq: ++nextSeq, event, json, settled: false } as Pending;
       item.appended = new Promise<string>((resolve, reject) => Object.assign(item, { resolve, reject }));
@@ -146,11 +146,4 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
       if (reported) throw reported.error;
     },
   };
-}
-
-function encode(data: unknown): string {
-  if (data === undefined) return "null";
-  const json = JSON.stringify(data);
-  if (json === undefined) throw new TypeError("Journal event data must be JSON-serialisable");
-  return json;
 }

@@ -1,4 +1,5 @@
 import Redis from "ioredis";
+import { EncodedJson } from "@runline/core";
 import { createTestNamespace, startPrivateRedis, waitFor, type TestNamespace } from "@runline/testing";
 import type { JournalEntry } from "./entry";
 import { createJournalHub, type JournalHub } from "./journal-hub";
@@ -51,6 +52,15 @@ describe("createJournalWriter", () => {
     await writer.append(runId, "custom", undefined);
     const [, second] = await collect(readRange(ns.redis, ns.redisPrefix, runId));
     expect(second!.dataJson).toBe("null");
+    // Data the caller encoded itself (EncodedJson), plain and through an attempt: stored as given.
+    await writer.append(runId, "messages", new EncodedJson('[{"content":"a"},{"node":"llm"}]'));
+    const attempt = writer.forAttempt(nextRunId(), 1);
+    await attempt.claim();
+    await attempt.append("messages", new EncodedJson('[{"content":"b"},{}]'));
+    expect(attempt.bytesAppended).toBe("messages".length + '[{"content":"b"},{}]'.length);
+    const stored = await collect(readRange(ns.redis, ns.redisPrefix, runId));
+    expect(stored[2]!.dataJson).toBe('[{"content":"a"},{"node":"llm"}]');
+    expect((await collect(readRange(ns.redis, ns.redisPrefix, attempt.runId)))[0]!.dataJson).toBe('[{"content":"b"},{}]');
   });
 
   it("sets the stream's expiry with end, not before", async () => {

@@ -1,3 +1,4 @@
+import { encodeEventData } from "@runline/core";
 import type { Redis } from "ioredis";
 import { END_EVENT, GAP_EVENT } from "./entry";
 import { createAttemptJournal } from "./attempt-journal";
@@ -75,7 +76,7 @@ export function createJournalWriter(redis: Redis, prefix: string, opts: JournalW
   }
   const encodeEvent = (event: string, data: unknown) => {
     checkEventName(event);
-    return encode(data);
+    return encodeEventData(data);
   };
 
   return {
@@ -156,12 +157,6 @@ function checkEventName(event: string): void {
   }
 }
 
-function encode(data: unknown): string {
-  if (data === undefined) return "null";
-  const json = JSON.stringify(data);
-  if (json === undefined) throw new TypeError("Journal event data must be JSON-serialisable");
-  return json;
-}
 
 function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer, got ${value}`);
