@@ -48,14 +48,18 @@ export type NewRun = Pick<
 export class RunsRepo {
   constructor(private readonly db: Queryable) {}
 
-  /** Inserts a pending run (the dispatcher then decides, under the same thread lock, whether it goes to the queue). */
-  async insert(db: Queryable, run: NewRun): Promise<RunRecord> {
+  /**
+   * Inserts a pending run (the dispatcher then decides, under the same thread lock, whether it goes to the queue).
+   * `dispatched`: the caller already knows the run is its thread's next (nothing else of the thread is active),
+   * so it is claimed for the queue in the same statement, as {@link claimNextForDispatch} would claim it.
+   */
+  async insert(db: Queryable, run: NewRun, opts: { dispatched?: boolean } = {}): Promise<RunRecord> {
     const { rows } = await db.query(
       // The run's ordinal in its thread comes from the thread's counter, in this transaction (see migration 5).
       `WITH t AS (UPDATE threads SET run_seq = run_seq + 1 WHERE thread_id = $2 RETURNING run_seq)
-       INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs, thread_seq)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.run_seq FROM t RETURNING ${COLUMNS}`,
-      [run.run_id, run.thread_id, run.tenant_id, run.assistant_id, run.graph_id, run.metadata, run.multitask_strategy, run.kwargs],
+       INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, graph_id, metadata, multitask_strategy, kwargs, thread_seq, dispatched_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.run_seq, CASE WHEN $9::boolean THEN clock_timestamp() END FROM t RETURNING ${COLUMNS}`,
+      [run.run_id, run.thread_id, run.tenant_id, run.assistant_id, run.graph_id, run.metadata, run.multitask_strategy, run.kwargs, opts.dispatched === true],
     );
     return toRun(rows[0]);
   }

@@ -22,6 +22,14 @@ export class RunDispatcher {
   }
 
   /**
+   * The claim of a run inserted with `dispatched` (see `RunsRepo.insert`): the creator saw, under the thread lock,
+   * that nothing else of the thread was active, so the new run is the one {@link claim} would pick.
+   */
+  claimedAtInsert(run: { run_id: string; kwargs: { after_seconds?: number } }): Dispatch {
+    return { runId: run.run_id, delayMs: Math.round(Math.max(0, run.kwargs.after_seconds ?? 0) * 1000) };
+  }
+
+  /**
    * Puts a claimed run on the queue (after the claim committed). Idempotent (the job id is the run id). If this
    * never happens (the process died, Redis was down), the reconciler finds the dispatched run with no job.
    */

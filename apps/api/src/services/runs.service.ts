@@ -82,6 +82,8 @@ export class RunsService {
       }
       // Quotas last: only a request that would otherwise create the run counts (and a 429 rolls the lock back).
       await this.deps.admission?.admit(tx, tenantId);
+      // Nothing else of the thread active (the common case): the new run is its next, claimed as it is inserted.
+      const next = active.length === 0;
       const created = await runs.insert(
         tx,
         {
@@ -94,10 +96,11 @@ export class RunsService {
           multitask_strategy: strategy,
           kwargs,
         },
+        { dispatched: next },
       );
-      // The one place that decides what runs next on a thread, here as when a run finishes: the new run is
-      // claimed for the queue only if nothing else of the thread is in flight.
-      const dispatch = await this.deps.dispatcher.claim(tx, key);
+      // Otherwise the dispatcher decides, as when a run finishes: the new run is claimed for the queue only if
+      // nothing else of the thread is in flight.
+      const dispatch = next ? this.deps.dispatcher.claimedAtInsert(created) : await this.deps.dispatcher.claim(tx, key);
       const toCancel = strategy === "interrupt" || strategy === "rollback" ? active : [];
       // Recorded with the new run, in one commit: if this process dies right after, the workers still find
       // the cancels (their poll reads them), and the new run never waits behind a run nobody stops.
