@@ -2,7 +2,7 @@
 // (ThreadsRepo.lockStatement). Checked against real Postgres: the thread's status after it, the compare-and-set,
 // and the race it exists for: a run created on the thread while the finish waits for the lock must be seen as
 // still active (the thread stays busy and its next run is claimed), or that run would be stranded.
-import { createTestNamespace, type TestNamespace } from "@runline/testing";
+import { createTestNamespace, waitForLockWait, type TestNamespace } from "@runline/testing";
 import type { Pool } from "pg";
 import { migrate } from "./migrations";
 import { createPool, withTransaction } from "./pool";
@@ -97,15 +97,7 @@ describe("RunsRepo.finishOnThread", () => {
       await threads.lock(creator, threadId);
       const created = await newRun(threadId, creator);
       const finishing = finish(threadId, runId);
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const { rows } = await pool.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'BEGIN; SELECT 1 FROM threads%'",
-        );
-        if (rows[0].n === 1) break;
-        if (Date.now() > deadline) throw new Error("the finish never waited for the thread lock");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitForLockWait(pool, "BEGIN; SELECT 1 FROM threads", "the finish to wait for the thread lock");
       await creator.query("COMMIT");
       expect(await finishing).toMatchObject({ run: { status: "success" }, stillActive: true });
       expect(await threadStatus(threadId)).toBe("busy");

@@ -1,7 +1,7 @@
 // The checkpoint fence's statement: one that fails unless the attempt owns the run, with the run id inlined (it
 // rides in a one-round-trip batch). Checked against real Postgres: who owns, who does not, an id that needs
 // escaping, and that it holds off a takeover until the write's transaction ends.
-import { createTestNamespace, type TestNamespace } from "@runline/testing";
+import { createTestNamespace, waitForLockWait, type TestNamespace } from "@runline/testing";
 import { migrate } from "./migrations";
 import { createPool } from "./pool";
 import { RunsRepo } from "./runs.repo";
@@ -81,15 +81,7 @@ describe("RunsRepo.ownerAssertionSql", () => {
       let tookOver = false;
       const takeover = pool.query("UPDATE runs SET attempt = 3 WHERE run_id = $1", [runId]).then(() => (tookOver = true));
       // The takeover must be waiting on the row lock: Postgres shows it as a lock wait.
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const { rows } = await pool.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE runs SET attempt = 3%'",
-        );
-        if (rows[0].n === 1) break;
-        if (Date.now() > deadline) throw new Error("the takeover never waited for the write");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitForLockWait(pool, "UPDATE runs SET attempt = 3", "the takeover to wait for the write");
       expect(tookOver).toBe(false);
       await writer.query("COMMIT");
       await takeover;

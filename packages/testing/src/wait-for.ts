@@ -18,3 +18,14 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Waits until a statement starting with `queryPrefix` is waiting for a lock in Postgres (`pg_stat_activity`), for
+ * a test that must know a transaction is blocked before it lets the holder go.
+ */
+export async function waitForLockWait(db: { query(text: string, values: unknown[]): Promise<{ rows: Array<{ n: number }> }> }, queryPrefix: string, what: string): Promise<void> {
+  await waitFor(
+    async () => (await db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1)", [queryPrefix])).rows[0]!.n > 0,
+    { timeoutMs: 5_000, what },
+  );
+}
