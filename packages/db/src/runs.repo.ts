@@ -236,29 +236,11 @@ export class RunsRepo {
   }
 
   /**
-   * Moves an active run to a terminal status and returns it; null when the compare-and-set failed (already
-   * terminal, not in one of `from`, or — with `attempt` — owned by another attempt now: a superseded attempt's
-   * finish is refused, not merged).
-   */
-  async finish(
-    db: Queryable,
-    runId: string,
-    status: TerminalRunStatus,
-    extra: { error?: { error: string; message: string } | null; partial?: RunPartial | null; from: RunStatus[]; attempt?: number },
-  ): Promise<RunRecord | null> {
-    const { rows } = await db.query(
-      `UPDATE runs SET status = $2, error = $3, partial = coalesce($4, partial), finished_at = clock_timestamp(), updated_at = clock_timestamp()
-       WHERE run_id = $1 AND status = ANY($5::text[]) AND ($6::int IS NULL OR attempt = $6) RETURNING ${COLUMNS}`,
-      [runId, status, extra.error ?? null, extra.partial ?? null, extra.from, extra.attempt ?? null],
-    );
-    return rows[0] ? toRun(rows[0]) : null;
-  }
-
-  /**
-   * {@link RunsRepo.finish} and the thread's status after it, in one statement: `busy` while another run of the
-   * thread is pending or running, `threadStatus` otherwise. Call with the thread row locked, in a statement after
-   * the lock: this statement's snapshot then holds every run committed by whoever held the lock before.
-   * Null when the compare-and-set failed (the thread is left as it was).
+   * Moves an active run to a terminal status and sets the thread's status after it, in one statement: `busy` while
+   * another run of the thread is pending or running, `threadStatus` otherwise. Call with the thread row locked, in
+   * a statement after the lock: this statement's snapshot then holds every run committed by whoever held the lock
+   * before. Null when the compare-and-set failed (already terminal, not in one of `from`, or — with `attempt` —
+   * owned by another attempt now: a superseded attempt's finish is refused, not merged); the thread is left as it was.
    */
   async finishOnThread(
     db: Queryable,

@@ -1,4 +1,6 @@
 import type { ThreadRecord, ThreadStatus } from "@runline/core";
+import { escapeLiteral } from "pg";
+import type { Queryable } from "./pool";
 
 /** Filters of a thread search; all optional, combined with AND. */
 export interface ThreadFilter {
@@ -13,8 +15,6 @@ export interface ThreadPage {
   limit: number;
   offset: number;
 }
-import { escapeLiteral } from "pg";
-import type { Queryable } from "./pool";
 
 const COLUMNS = "thread_id, tenant_id, status, metadata, config, created_at, updated_at";
 
@@ -126,10 +126,6 @@ export class ThreadsRepo {
   async lockNowait(db: Queryable, threadId: string): Promise<ThreadRecord | null> {
     const { rows } = await db.query(`SELECT ${COLUMNS} FROM threads WHERE thread_id = $1 FOR UPDATE NOWAIT`, [threadId]);
     return rows[0] ? toThread(rows[0]) : null;
-  }
-
-  async setStatus(db: Queryable, threadId: string, status: ThreadStatus): Promise<void> {
-    await db.query(`UPDATE threads SET status = $2, updated_at = now() WHERE thread_id = $1`, [threadId, status]);
   }
 
   /**

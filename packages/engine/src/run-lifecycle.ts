@@ -155,7 +155,7 @@ export class RunLifecycle {
           error: outcome.error,
           partial: outcome.partial,
           ...cas,
-          threadStatus: threadStatusAfter(outcome, false),
+          threadStatus: threadStatusWhenIdle(outcome),
         });
         if (!finished) return null;
         return { run: finished.run, next: finished.stillActive ? await dispatcher.claim(tx, threadId) : null };
@@ -169,8 +169,8 @@ export class RunLifecycle {
   }
 }
 
-function threadStatusAfter(outcome: RunOutcome, stillActive: boolean): ThreadStatus {
-  if (stillActive) return "busy";
+/** The thread's status once `outcome` ended its last active run (while another is active, the finish makes it `busy`). */
+function threadStatusWhenIdle(outcome: RunOutcome): ThreadStatus {
   if (outcome.status === "error") return "error";
   if (outcome.hitlInterrupt) return "interrupted";
   return "idle";

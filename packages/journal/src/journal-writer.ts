@@ -157,7 +157,6 @@ function checkEventName(event: string): void {
   }
 }
 
-
 function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer, got ${value}`);
   return value;
