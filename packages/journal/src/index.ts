@@ -22,3 +22,4 @@ export { readRange, type ReadRangeOptions } from "./journal-reader";
 export { subscribeRun, type SubscribeRunOptions } from "./subscribe-run";
 export { auditJournal, type JournalAudit } from "./journal-audit";
 export { announceThreadRun, listenThreadRuns } from "./thread-runs";
+export { defineScript } from "./redis-script";

@@ -1,5 +1,6 @@
 import calculateSlot from "cluster-key-slot";
 import { ReplyError, type Redis } from "ioredis";
+import { defineScript } from "./redis-script";
 
 /** The append script's answer to one item: `OK` + entry id, `DUP`, `GAP`, `FENCED` or `ENDED`. */
 export type ScriptReply = [string, string?];
@@ -111,10 +112,8 @@ export class ScriptBatcher {
   ) {
     this.maxItems = opts.maxItems ?? 256;
     this.maxBytes = opts.maxBytes ?? 1_000_000;
-    // defineCommand sends EVAL the first time per socket and EVALSHA after, so even the first burst keeps its
-    // order (no NOSCRIPT retry overtaking later commands). No numberOfKeys: each call passes its own.
-    redis.defineCommand(BATCH_COMMAND, { lua: BATCH_LUA });
-    this.command = (redis as unknown as Record<string, BatchCommand>)[BATCH_COMMAND]!.bind(redis);
+    // No numberOfKeys: each call passes its own.
+    this.command = defineScript<BatchCommand>(redis, BATCH_COMMAND, BATCH_LUA);
   }
 
   send(item: ScriptItem): Promise<ScriptReply> {

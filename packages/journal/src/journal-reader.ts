@@ -2,6 +2,7 @@ import { TickCoalescer } from "@runline/core";
 import type { Redis } from "ioredis";
 import { gapEntry, type JournalEntry } from "./entry";
 import { journalKeys } from "./keys";
+import { defineScript } from "./redis-script";
 import { compareStreamIds, normaliseLastEventId } from "./stream-id";
 
 /** Options of {@link readRange}. */
@@ -16,8 +17,7 @@ type FirstPage = [info: unknown[], entries: RawEntry[]] | null;
 type FirstPageCall = (key: string, start: string, count: number) => Promise<FirstPage>;
 
 // XINFO and the first page in one script: the trim check and the entries it judges come from the same moment.
-// A script, not MULTI: an ioredis pipeline copies every script defined on the connection each time one is built,
-// and BullMQ defines dozens, a cost per subscriber joining.
+// A script, not MULTI (see defineScript): no pipeline built per subscriber joining.
 const FIRST_PAGE_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 return {redis.call('XINFO', 'STREAM', KEYS[1]), redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])}`;
@@ -30,8 +30,7 @@ const firstPageReaders = new WeakMap<Redis, FirstPageReader>();
 function firstPageReader(redis: Redis): FirstPageReader {
   let reader = firstPageReaders.get(redis);
   if (!reader) {
-    redis.defineCommand("runlineJournalFirstPage", { lua: FIRST_PAGE_LUA, numberOfKeys: 1 });
-    const call = (redis as unknown as Record<string, FirstPageCall>)["runlineJournalFirstPage"]!.bind(redis);
+    const call = defineScript<FirstPageCall>(redis, "runlineJournalFirstPage", FIRST_PAGE_LUA, 1);
     firstPageReaders.set(redis, (reader = { call, coalescer: new TickCoalescer() }));
   }
   return reader;

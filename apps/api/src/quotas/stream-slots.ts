@@ -1,6 +1,7 @@
 import type Redis from "ioredis";
 import { randomUUID } from "node:crypto";
 import { DependencyUnavailableError, QuotaExceededError } from "@runline/core";
+import { defineScript } from "@runline/journal";
 import { quotaKeys } from "./quota-keys";
 
 /** The open-stream limits, across every API process. */
@@ -78,8 +79,7 @@ const REFRESH_BATCH = 500;
  * third of the TTL, in one script call per {@link REFRESH_BATCH} slots (a timer and a round trip per stream
  * would cost a thousand of each at a thousand streams). A stream removes its slot when it ends.
  *
- * The scripts go as EVALSHA through `defineCommand`, never MULTI: an ioredis pipeline copies every script
- * defined on the connection (BullMQ defines dozens) each time one is built, a cost per stream opened.
+ * The scripts go through `defineScript` (EVALSHA, never a pipeline built per stream opened).
  */
 export class StreamSlots implements StreamQuota {
   private readonly keys: ReturnType<typeof quotaKeys>;
@@ -99,9 +99,9 @@ export class StreamSlots implements StreamQuota {
   ) {
     this.keys = quotaKeys(prefix);
     this.ttlMs = options.ttlMs ?? 30_000;
-    this.acquireScript = defineScript(redis, "runlineStreamSlotAcquire", ACQUIRE, 2);
-    this.refreshScript = defineScript(redis, "runlineStreamSlotRefresh", REFRESH);
-    this.releaseScript = defineScript(redis, "runlineStreamSlotRelease", RELEASE, 2);
+    this.acquireScript = defineScript<ScriptCall>(redis, "runlineStreamSlotAcquire", ACQUIRE, 2);
+    this.refreshScript = defineScript<ScriptCall>(redis, "runlineStreamSlotRefresh", REFRESH);
+    this.releaseScript = defineScript<ScriptCall>(redis, "runlineStreamSlotRelease", RELEASE, 2);
   }
 
   /** Takes a slot for one stream, or throws {@link QuotaExceededError} (429 `TOO_MANY_STREAMS`). */
@@ -162,10 +162,4 @@ export class StreamSlots implements StreamQuota {
       this.refreshScript(keys.length, ...keys, this.ttlMs, ...batch.map(([id]) => id)).catch(() => undefined);
     }
   }
-}
-
-/** A script sent as EVALSHA (EVAL the first time on a connection); without `numberOfKeys` each call passes its own. */
-function defineScript(redis: Redis, name: string, lua: string, numberOfKeys?: number): ScriptCall {
-  redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
-  return (redis as unknown as Record<string, ScriptCall>)[name]!.bind(redis);
 }
