@@ -23,10 +23,8 @@ async function main() {
     await Promise.all(threads.map((t) => streamOverHttp(target.url, t, { tokens: 100, delayMs: 10 })));
     await sleep(1500);
     io.counting = false;
-    const pg = [...io.counts].filter(([key]) => key.startsWith("pg "));
-    const total = pg.reduce((sum, [, n]) => sum + n, 0);
-    console.log(`queries per run: ${(total / runs).toFixed(1)}`);
-    for (const [key, n] of pg.sort((a, b) => b[1] - a[1])) console.log((n / runs).toFixed(2).padStart(6), key.slice(3));
+    console.log(`queries per run: ${(io.total("pg ") / runs).toFixed(1)}`);
+    console.log(io.report(runs, "pg "));
   } finally {
     await target.close();
     await ns.cleanup();

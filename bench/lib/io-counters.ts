@@ -9,8 +9,10 @@ import { Client as PgClient } from "pg";
 export interface IoCounters {
   counting: boolean;
   readonly counts: Map<string, number>;
-  /** Counts per `per` units (runs, joins…), largest first, one per line. */
-  report(per: number): string;
+  /** Counts per `per` units (runs, joins…), largest first, one per line; only keys starting with `prefix` when given. */
+  report(per: number, prefix?: string): string;
+  /** Sum of the counts whose key starts with `prefix`. */
+  total(prefix: string): number;
 }
 
 let installed: IoCounters | null = null;
@@ -21,11 +23,13 @@ export function installIoCounters(): IoCounters {
   const counters: IoCounters = {
     counting: false,
     counts,
-    report: (per) =>
+    report: (per, prefix = "") =>
       [...counts]
+        .filter(([key]) => key.startsWith(prefix))
         .sort((a, b) => b[1] - a[1])
         .map(([key, n]) => `${(n / per).toFixed(2).padStart(6)} ${key}`)
         .join("\n"),
+    total: (prefix) => [...counts].reduce((sum, [key, n]) => (key.startsWith(prefix) ? sum + n : sum), 0),
   };
   const bump = (key: string) => counters.counting && counts.set(key, (counts.get(key) ?? 0) + 1);
   const query = PgClient.prototype.query as (...args: unknown[]) => unknown;
