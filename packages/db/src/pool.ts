@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from "pg";
+import type { Pool, PoolClient, QueryResult } from "pg";
 import { PinnablePool } from "./pinned-pool";
 
 /** Size and time limits of a pool; 0 turns a time limit off. */
@@ -45,14 +45,16 @@ export function createPool(databaseUrl: string, schema: string, settings: PoolSe
 export type Queryable = Pick<Pool, "query"> | PoolClient;
 
 /**
- * Runs `fn` inside one transaction, rolling back if it throws. `opening`, a statement with its values inlined
- * (no parameters), goes in the same round trip as `BEGIN` (e.g. {@link ThreadsRepo.lockStatement}).
+ * Runs `fn` inside one transaction, rolling back if it throws. `opening`, statements with their values inlined
+ * (no parameters), goes in the same round trip as `BEGIN` (e.g. {@link ThreadsRepo.lockStatement}); `fn` gets
+ * their results, one per statement. In READ COMMITTED each of them takes its own snapshot, so a read placed after
+ * a lock in the opening sees everything committed before the lock was granted.
  */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, opening?: string): Promise<T> {
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient, opened: QueryResult[]) => Promise<T>, opening?: string): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query(opening ? `BEGIN; ${opening}` : "BEGIN");
-    const result = await fn(client);
+    const begun = await client.query(opening ? `BEGIN; ${opening}` : "BEGIN");
+    const result = await fn(client, Array.isArray(begun) ? (begun as QueryResult[]).slice(1) : []);
     await client.query("COMMIT");
     return result;
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { CancelAction, RunPartial, RunRecord, RunStatus, TerminalRunStatus, ThreadStatus } from "@runline/core";
-import { escapeLiteral } from "pg";
+import { escapeLiteral, type QueryResult } from "pg";
 import { ATTEMPT_FENCED_SQLSTATE } from "./migrations";
 import type { Queryable } from "./pool";
 
@@ -19,6 +19,12 @@ function toRun(row: Record<string, unknown>): RunRecord {
     finished_at: iso(row.finished_at),
     cancel_requested_at: iso(row.cancel_requested_at),
   };
+}
+
+/** Runs pending or running, of one tenant and of all, for the active-run quota. */
+export interface QuotaCounts {
+  tenant: number;
+  all: number;
 }
 
 /** A run claimed for the queue, and how long it must wait there (`after_seconds`). */
@@ -121,17 +127,40 @@ export class RunsRepo {
   }
 
   /**
-   * Runs pending or running, the tenant's and everyone's, for the active-run quota, read after taking the
-   * tenant's transaction-scoped advisory lock. `exclusive` serialises the tenant's creations (two cannot both see
-   * room for one more run). `shared` only waits for an exclusive holder, and is taken inside a savepoint so that
-   * {@link RunsRepo.dropSharedQuotaLock} can give it back (upgrading a lock held shared could deadlock two
-   * upgraders). See `RunAdmission` for which one a creation needs. The global count is never serialised: it may
-   * overshoot by the tenants creating at once.
+   * Takes the tenant's transaction-scoped advisory lock for the active-run quota, inside a savepoint so that
+   * {@link RunsRepo.dropQuotaLock} can give it back (upgrading a lock held shared could deadlock two upgraders).
+   * `exclusive` serialises the tenant's creations (two cannot both see room for one more run). `shared` only waits
+   * for an exclusive holder. See `RunAdmission` for which one a creation needs. Values inlined, so it can open a
+   * transaction (see `withTransaction`); the counts must be read in a later statement, after the lock is held.
    */
-  async countActiveForQuota(tx: Queryable, tenantId: string, lock: "shared" | "exclusive"): Promise<{ tenant: number; all: number }> {
+  static quotaLockStatement(tenantId: string, lock: "shared" | "exclusive"): string {
     const key = escapeLiteral(`runline-quota:${tenantId}`);
+    return `SAVEPOINT runline_quota; SELECT ${lock === "shared" ? "pg_advisory_xact_lock_shared" : "pg_advisory_xact_lock"}(hashtext(${key}))`;
+  }
+
+  /**
+   * What a new run on the thread must know, in one statement: the thread's active runs (ids, oldest first) and
+   * the runs pending or running, the tenant's and everyone's, for the quota. Read it after the thread lock and the
+   * quota lock (in a later statement: its snapshot then holds every run committed before they were granted). The
+   * global count is never serialised: it may overshoot by the tenants creating at once. Values inlined, like
+   * {@link RunsRepo.quotaLockStatement}; read its result with {@link RunsRepo.readActiveForNewRun}.
+   */
+  static activeForNewRunStatement(threadId: string, tenantId: string): string {
+    return `SELECT (SELECT coalesce(array_agg(run_id ORDER BY created_at, run_id), '{}') FROM runs
+               WHERE thread_id = ${escapeLiteral(threadId)} AND status IN ('pending', 'running')) AS active,
+             count(*) FILTER (WHERE tenant_id = ${escapeLiteral(tenantId)})::int AS tenant, count(*)::int AS "all"
+       FROM runs WHERE status IN ('pending', 'running')`;
+  }
+
+  static readActiveForNewRun(result: QueryResult): { activeRunIds: string[]; quota: QuotaCounts } {
+    const row = result.rows[0];
+    return { activeRunIds: row.active, quota: { tenant: row.tenant, all: row.all } };
+  }
+
+  /** The quota's counts (see {@link RunsRepo.activeForNewRunStatement}), read after taking the quota lock here. */
+  async countActiveForQuota(tx: Queryable, tenantId: string, lock: "shared" | "exclusive"): Promise<QuotaCounts> {
     // Its own round trip: the count's snapshot must be taken after the lock is held.
-    await tx.query(lock === "shared" ? `SAVEPOINT runline_quota; SELECT pg_advisory_xact_lock_shared(hashtext(${key}))` : `SELECT pg_advisory_xact_lock(hashtext(${key}))`);
+    await tx.query(RunsRepo.quotaLockStatement(tenantId, lock));
     const { rows } = await tx.query(
       `SELECT count(*) FILTER (WHERE tenant_id = $1)::int AS tenant, count(*)::int AS "all" FROM runs WHERE status IN ('pending', 'running')`,
       [tenantId],
@@ -139,8 +168,8 @@ export class RunsRepo {
     return { tenant: rows[0].tenant, all: rows[0].all };
   }
 
-  /** Releases the shared quota lock of {@link RunsRepo.countActiveForQuota} (a rollback to its savepoint releases it). */
-  async dropSharedQuotaLock(tx: Queryable): Promise<void> {
+  /** Releases the quota lock of {@link RunsRepo.quotaLockStatement} (a rollback to its savepoint releases it). */
+  async dropQuotaLock(tx: Queryable): Promise<void> {
     await tx.query("ROLLBACK TO SAVEPOINT runline_quota; RELEASE SAVEPOINT runline_quota");
   }
 

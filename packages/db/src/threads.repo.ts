@@ -131,14 +131,17 @@ export class ThreadsRepo {
   /**
    * A run is being added: checks the tenant, marks the thread busy with the graph it runs (LangGraph stamps
    * graph_id/assistant_id) and locks the row, all in one statement. The lock is the serialisation point for the
-   * thread's runs until the transaction ends; an error later in it rolls the mark back. Null: missing or foreign.
+   * thread's runs until the transaction ends; an error later in it rolls the mark back. No row: missing or foreign.
+   * Values inlined, so it can open a transaction (see `withTransaction`).
    */
+  static lockForNewRunStatement(tenantId: string, threadId: string, stamp: Record<string, unknown>): string {
+    return `UPDATE threads SET status = 'busy', metadata = metadata || ${escapeLiteral(JSON.stringify(stamp))}::jsonb, updated_at = now()
+       WHERE thread_id = ${escapeLiteral(threadId)} AND tenant_id = ${escapeLiteral(tenantId)} RETURNING ${COLUMNS}`;
+  }
+
+  /** {@link ThreadsRepo.lockForNewRunStatement} as a query of its own. Null: missing or foreign. */
   async lockForNewRun(db: Queryable, tenantId: string, threadId: string, stamp: Record<string, unknown>): Promise<ThreadRecord | null> {
-    const { rows } = await db.query(
-      `UPDATE threads SET status = 'busy', metadata = metadata || $3::jsonb, updated_at = now()
-       WHERE thread_id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
-      [threadId, tenantId, stamp],
-    );
+    const { rows } = await db.query(ThreadsRepo.lockForNewRunStatement(tenantId, threadId, stamp));
     return rows[0] ? toThread(rows[0]) : null;
   }
 

@@ -20,12 +20,24 @@ export async function waitFor<T>(
 }
 
 /**
- * Waits until a statement starting with `queryPrefix` is waiting for a lock in Postgres (`pg_stat_activity`), for
- * a test that must know a transaction is blocked before it lets the holder go.
+ * Waits until a statement starting with `queryPrefix` (and containing `contains`, e.g. an id of the test's own, so
+ * another test's statement does not count) is waiting for a lock in Postgres (`pg_stat_activity`), for a test that
+ * must know a transaction is blocked before it lets the holder go.
  */
-export async function waitForLockWait(db: { query(text: string, values: unknown[]): Promise<{ rows: Array<{ n: number }> }> }, queryPrefix: string, what: string): Promise<void> {
+export async function waitForLockWait(
+  db: { query(text: string, values: unknown[]): Promise<{ rows: Array<{ n: number }> }> },
+  queryPrefix: string,
+  what: string,
+  contains = "",
+): Promise<void> {
   await waitFor(
-    async () => (await db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1)", [queryPrefix])).rows[0]!.n > 0,
+    async () =>
+      (
+        await db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1) AND strpos(query, $2) > 0", [
+          queryPrefix,
+          contains,
+        ])
+      ).rows[0]!.n > 0,
     { timeoutMs: 5_000, what },
   );
 }

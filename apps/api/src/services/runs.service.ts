@@ -15,7 +15,7 @@ import {
   type RunCreateBody,
   type RunStatus,
 } from "@runline/core";
-import { withTransaction, type RunsRepo, type ThreadsRepo } from "@runline/db";
+import { RunsRepo, ThreadsRepo, withTransaction } from "@runline/db";
 import type { GraphRegistry, RunDispatcher } from "@runline/engine";
 import { announceThreadRun, compareStreamIds, journalKeys, listenThreadRuns, normaliseLastEventId, subscribeRun, type JournalEntry, type JournalHub } from "@runline/journal";
 import type Redis from "ioredis";
@@ -70,43 +70,67 @@ export class RunsService {
     const key = threadKey(tenantId, threadId);
     if (kwargs.checkpoint) await this.assertCheckpointExists(tenantId, threadId, kwargs.checkpoint, body.if_not_exists === "create");
     const stamp = { graph_id: graph.graphId, assistant_id: graph.assistantId };
-    const { run, toCancel, dispatch } = await withTransaction(this.deps.pool, async (tx) => {
-      let thread = await threads.lockForNewRun(tx, tenantId, key, stamp);
-      if (!thread && body.if_not_exists === "create" && (await threads.insert(tenantId, key, {}, tx))) {
-        thread = await threads.lockForNewRun(tx, tenantId, key, stamp);
-      }
-      if (!thread) throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
-      const active = await runs.listActive(tx, key);
-      if (active.length && strategy === "reject") {
-        throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${active[0].run_id}; multitask_strategy=reject`);
-      }
-      // Quotas last: only a request that would otherwise create the run counts (and a 429 rolls the lock back).
-      await this.deps.admission?.admit(tx, tenantId);
-      // Nothing else of the thread active (the common case): the new run is its next, claimed as it is inserted.
-      const next = active.length === 0;
-      const created = await runs.insert(
-        tx,
-        {
-          run_id: newRunId(),
-          thread_id: key,
-          tenant_id: tenantId,
-          assistant_id: graph.assistantId,
-          graph_id: graph.graphId,
-          metadata: body.metadata ?? {},
-          multitask_strategy: strategy,
-          kwargs,
-        },
-        { dispatched: next },
-      );
-      // Otherwise the dispatcher decides, as when a run finishes: the new run is claimed for the queue only if
-      // nothing else of the thread is in flight.
-      const dispatch = next ? this.deps.dispatcher.claimedAtInsert(created) : await this.deps.dispatcher.claim(tx, key);
-      const toCancel = strategy === "interrupt" || strategy === "rollback" ? active : [];
-      // Recorded with the new run, in one commit: if this process dies right after, the workers still find
-      // the cancels (their poll reads them), and the new run never waits behind a run nobody stops.
-      for (const old of toCancel) await runs.requestCancel(old.run_id, strategy === "rollback" ? "rollback" : "interrupt", tx);
-      return { run: created, toCancel, dispatch };
-    });
+    const quotaLock = await this.deps.admission?.lockFor(tenantId);
+    // One round trip for the common case: BEGIN, the thread lock, the quota lock, then (each statement with its own
+    // snapshot, so after both locks) the thread's active runs and the quota's counts.
+    const opening = [
+      ThreadsRepo.lockForNewRunStatement(tenantId, key, stamp),
+      ...(quotaLock ? [quotaLock.statement] : []),
+      RunsRepo.activeForNewRunStatement(key, tenantId),
+    ].join("; ");
+    const { run, toCancel, dispatch } = await withTransaction(
+      this.deps.pool,
+      async (tx, opened) => {
+        let { activeRunIds, quota } = RunsRepo.readActiveForNewRun(opened[opened.length - 1]!);
+        let quotaHeld = quotaLock ? { lock: quotaLock, counts: quota } : undefined;
+        if (opened[0]!.rowCount === 0) {
+          if (body.if_not_exists !== "create") throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+          // Locks in the usual order, thread first: the quota lock the opening took is given back meanwhile.
+          if (quotaLock) await runs.dropQuotaLock(tx);
+          if (!(await threads.insert(tenantId, key, {}, tx)) || !(await threads.lockForNewRun(tx, tenantId, key, stamp))) {
+            throw new NotFoundError("THREAD_NOT_FOUND", `Thread ${threadId} not found`);
+          }
+          activeRunIds = [];
+          quotaHeld = undefined;
+        }
+        if (activeRunIds.length && strategy === "reject") {
+          throw new ConflictError("THREAD_BUSY", `Thread ${threadId} is busy with run ${activeRunIds[0]}; multitask_strategy=reject`);
+        }
+        // The runs this one replaces, whole (their cancels need them); the thread lock keeps the set as read above.
+        const cancels = strategy === "interrupt" || strategy === "rollback";
+        const toCancel = cancels && activeRunIds.length ? await runs.listActive(tx, key) : [];
+        // Quotas last: only a request that would otherwise create the run counts (and a 429 rolls the lock back).
+        await this.deps.admission?.admit(tx, tenantId, quotaHeld);
+        // Nothing else of the thread active (the common case): the new run is its next, claimed as it is inserted.
+        const next = activeRunIds.length === 0;
+        // The rate is consumed beside the insert (one round trip less); a refusal rolls the insert back.
+        const [created] = await Promise.all([
+          runs.insert(
+            tx,
+            {
+              run_id: newRunId(),
+              thread_id: key,
+              tenant_id: tenantId,
+              assistant_id: graph.assistantId,
+              graph_id: graph.graphId,
+              metadata: body.metadata ?? {},
+              multitask_strategy: strategy,
+              kwargs,
+            },
+            { dispatched: next },
+          ),
+          this.deps.admission?.consumeRate(tenantId),
+        ]);
+        // Otherwise the dispatcher decides, as when a run finishes: the new run is claimed for the queue only if
+        // nothing else of the thread is in flight.
+        const dispatch = next ? this.deps.dispatcher.claimedAtInsert(created) : await this.deps.dispatcher.claim(tx, key);
+        // Recorded with the new run, in one commit: if this process dies right after, the workers still find
+        // the cancels (their poll reads them), and the new run never waits behind a run nobody stops.
+        for (const old of toCancel) await runs.requestCancel(old.run_id, strategy === "rollback" ? "rollback" : "interrupt", tx);
+        return { run: created, toCancel, dispatch };
+      },
+      opening,
+    );
     // If this enqueue is lost (crash, Redis down), the reconciler finds the dispatched run without a job.
     await this.deps.dispatcher.enqueue(dispatch, key);
     // Wakes protocol v2 streams following the thread; a lost announcement only delays them (they re-read runs).
