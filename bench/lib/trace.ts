@@ -4,11 +4,13 @@ import { Client } from "pg";
 
 /** One Postgres query or Redis command as this process issued it. */
 export interface TraceEvent {
-  kind: "pg" | "redis";
+  kind: "pg" | "redis" | "http";
   /** First words of the SQL, or the Redis command name (EVALSHA of a known script shows as evalsha). */
   name: string;
   startMs: number;
   durationMs: number;
+  /** The project function that issued it (`file:line function`), when the tracer was built with `callers`. */
+  caller?: string;
 }
 
 /**
@@ -20,6 +22,9 @@ export class IoTracer {
   private recording = false;
   private restore: (() => void) | null = null;
   events: TraceEvent[] = [];
+
+  /** `callers`: also record which project function issued each call (a stack capture per call: slow). */
+  constructor(private readonly opts: { callers?: boolean } = {}) {}
 
   /** Patches the prototypes (existing connections included); {@link uninstall} puts the originals back. */
   install(): void {
@@ -77,11 +82,12 @@ export class IoTracer {
 
   private start(kind: TraceEvent["kind"], name: string): () => void {
     const startMs = performance.now();
+    const caller = this.opts.callers ? projectCaller(new Error().stack ?? "") : undefined;
     let finished = false;
     return () => {
       if (finished) return;
       finished = true;
-      this.events.push({ kind, name, startMs, durationMs: performance.now() - startMs });
+      this.events.push({ kind, name, startMs, durationMs: performance.now() - startMs, ...(caller ? { caller } : {}) });
     };
   }
 }
@@ -95,6 +101,17 @@ function sqlName(text: string): string {
   const target = /\b(?:FROM|INTO|UPDATE)\s+((?:"?\w+"?\.)?"?\w+"?)/i.exec(sql)?.[1];
   const table = target?.replace(/"/g, "").split(".").pop(); // drop the (per-namespace) schema
   return table ? `${verb} ${table}` : sql.slice(0, 40);
+}
+
+/** The innermost stack frame in Runline's own code (apps/, packages/), e.g. `runs.repo.ts:131 RunsRepo.countActiveForQuota`. */
+function projectCaller(stack: string, depth = 3): string | undefined {
+  const frames: string[] = [];
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /at (?:async )?(?:(\S+) \()?.*\/((?:apps|packages)\/[^/]+\/src\/(?:[^/)]+\/)*([^/:)]+)):(\d+):\d+\)?$/.exec(line.trim());
+    if (m && !m[2]!.includes("node_modules")) frames.push(`${m[3]}:${m[4]} ${m[1] ?? "<anonymous>"}`);
+    if (frames.length === depth) break;
+  }
+  return frames.length ? frames.join(" < ") : undefined;
 }
 
 /** EVALSHA is both the journal append and every BullMQ script: tell them apart by the first key. */
