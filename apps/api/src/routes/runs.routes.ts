@@ -24,7 +24,9 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
     void cancels.cancelRun(run, { wait: false, action: "interrupt" }).catch((err) => res.locals.logError?.(err));
   };
 
-  const stream = async (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[], cancelOnGone: boolean, held?: StreamSlot) => {
+  /** `created`: this request created the run, holding `slot` for it (see {@link RunsService.subscribe}). */
+  const stream = async (req: Request, res: Response, run: RunRecord, lastEventId: string | undefined, modes: string[], cancelOnGone: boolean, created?: { slot: StreamSlot }) => {
+    const held = created?.slot;
     // Validated before the headers go out: a malformed or out-of-range id is a 400, not a 200 with an error event.
     await runs.resumePoint(run, lastEventId).catch(async (err) => {
       await held?.release();
@@ -33,8 +35,8 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
     // After validation, so a refused request never holds a slot; a 429 goes out before the SSE headers.
     const slot = held ?? (await streamQuota.acquire(tenantOf(res)));
     const subscribe = modes.includes("messages")
-      ? (signal: AbortSignal) => withLegacyMessages(runs.subscribe(run, undefined, signal), lastEventId)
-      : (signal: AbortSignal) => runs.subscribe(run, lastEventId, signal);
+      ? (signal: AbortSignal) => withLegacyMessages(runs.subscribe(run, undefined, signal, { created: !!created }), lastEventId)
+      : (signal: AbortSignal) => runs.subscribe(run, lastEventId, signal, { created: !!created });
     try {
       await pipeSse(req, res, subscribe, {
         ...sse,
@@ -60,7 +62,7 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
       await slot.release();
       throw err;
     }
-    await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel", slot);
+    await stream(req, res, run, undefined, run.kwargs.stream_mode, run.kwargs.on_disconnect === "cancel", { slot });
   };
 
   router.post("/threads/:threadId/runs", async (req, res) => {
@@ -90,7 +92,7 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
     const run = await runs.createStateless(tenantOf(res), parse(RunCreateBody, req.body));
     res.set("Content-Location", runPath(run));
     const cancelOnGone = run.kwargs.on_disconnect === "cancel" ? cancelOnDisconnect(run, res) : undefined;
-    await respondWhenDone(req, res, 1000, async (signal) => (await runs.result(run, signal)) ?? "{}", cancelOnGone);
+    await respondWhenDone(req, res, 1000, async (signal) => (await runs.result(run, signal, { created: true })) ?? "{}", cancelOnGone);
   });
 
   router.post("/runs/cancel", async (req, res) => {
@@ -105,7 +107,7 @@ export function runsRoutes(runs: RunsService, cancels: CancelService, threads: T
     const run = await runs.create(tenantOf(res), threadId, parse(RunCreateBody, req.body));
     res.set("Content-Location", runPath(run));
     const cancelOnGone = run.kwargs.on_disconnect === "cancel" ? cancelOnDisconnect(run, res) : undefined;
-    await respondWhenDone(req, res, 1000, async (signal) => (await runs.result(run, signal)) ?? "{}", cancelOnGone);
+    await respondWhenDone(req, res, 1000, async (signal) => (await runs.result(run, signal, { created: true })) ?? "{}", cancelOnGone);
   });
 
   router.get("/threads/:threadId/runs/:runId/join", async (req, res) => {

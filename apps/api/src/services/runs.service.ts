@@ -176,8 +176,17 @@ export class RunsService {
     return listenThreadRuns(this.deps.hub, threadKey(tenantId, threadId), onRun);
   }
 
-  /** Every journal entry of the run after `lastEventId`, ending with its terminal event. */
-  subscribe(run: RunRecord, lastEventId: string | undefined, signal: AbortSignal, options: { finishGraceMs?: number } = {}): AsyncIterable<JournalEntry> {
+  /**
+   * Every journal entry of the run after `lastEventId`, ending with its terminal event. `created`: this request
+   * created the run just now, so it cannot have ended without its `end` nor outlived its journal, and the check for
+   * such a silent run (a query) is skipped.
+   */
+  subscribe(
+    run: RunRecord,
+    lastEventId: string | undefined,
+    signal: AbortSignal,
+    options: { finishGraceMs?: number; created?: boolean } = {},
+  ): AsyncIterable<JournalEntry> {
     return subscribeRun({
       finishGraceMs: options.finishGraceMs,
       redis: this.deps.redis,
@@ -186,21 +195,24 @@ export class RunsService {
       runId: run.run_id,
       lastEventId,
       signal,
-      isFinished: async () => {
-        const current = await this.deps.runs.getById(run.run_id);
-        return !current || isTerminalRunStatus(current.status);
-      },
+      isFinished: options.created
+        ? undefined
+        : async () => {
+            const current = await this.deps.runs.getById(run.run_id);
+            return !current || isTerminalRunStatus(current.status);
+          },
     });
   }
 
   /**
    * Waits for the run to end and returns what `/runs/wait` and `/join` answer: the run's last `values` event
-   * (as stored JSON), or `{__error__}` when it failed, or null when it produced no values.
+   * (as stored JSON), or `{__error__}` when it failed, or null when it produced no values. `created`: see
+   * {@link RunsService.subscribe}.
    */
-  async result(run: RunRecord, signal: AbortSignal): Promise<string | null> {
+  async result(run: RunRecord, signal: AbortSignal, options: { created?: boolean } = {}): Promise<string | null> {
     let lastValues: string | null = null;
     let error: string | null = null;
-    for await (const entry of this.subscribe(run, undefined, signal)) {
+    for await (const entry of this.subscribe(run, undefined, signal, options)) {
       if (entry.event === "values") lastValues = entry.dataJson;
       else if (entry.event === "error") error = entry.dataJson;
     }
