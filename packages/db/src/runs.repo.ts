@@ -391,13 +391,17 @@ export class RunsRepo {
     return rowCount === 1;
   }
 
-  /** Records a cancel request on an active run and returns it; null when the run is already terminal. */
-  async requestCancel(runId: string, action: CancelAction, db: Queryable = this.db): Promise<RunRecord | null> {
+  /**
+   * Records a cancel request on an active run and returns it; null when the run is already terminal, or (with
+   * `scope`, a request's ids) missing or not of the tenant's thread.
+   */
+  async requestCancel(runId: string, action: CancelAction, db: Queryable = this.db, scope?: { tenantId: string; threadId: string }): Promise<RunRecord | null> {
     const { rows } = await db.query(
       `UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, clock_timestamp()),
          cancel_action = coalesce(cancel_action, $2), updated_at = clock_timestamp()
-       WHERE run_id = $1 AND status IN ('pending', 'running') RETURNING ${COLUMNS}`,
-      [runId, action],
+       WHERE run_id = $1 AND ($3::text IS NULL OR (thread_id = $3 AND tenant_id = $4)) AND status IN ('pending', 'running')
+       RETURNING ${COLUMNS}`,
+      [runId, action, scope?.threadId ?? null, scope?.tenantId ?? null],
     );
     return rows[0] ? toRun(rows[0]) : null;
   }

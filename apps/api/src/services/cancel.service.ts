@@ -40,6 +40,11 @@ export type CancelOutcome =
   /** The run had already ended; nothing changed. */
   | "already_finished";
 
+/** A run to cancel: one read already, or a request's ids (scoped to its tenant's thread, maybe missing). */
+export type CancelTarget = RunRecord | { run_id: string; thread_id: string; tenant_id: string };
+
+const isRunRecord = (run: CancelTarget): run is RunRecord => "status" in run;
+
 export interface CancelResult {
   outcome: CancelOutcome;
   run: RunRecord;
@@ -63,9 +68,8 @@ export class CancelService {
 
   async cancel(tenantId: string, threadId: string, runId: string, options: { wait: boolean; action: CancelAction }): Promise<CancelResult> {
     const requestedAt = performance.now();
-    const run = await this.deps.runs.get(tenantId, threadKey(tenantId, threadId), runId);
-    if (!run) throw new NotFoundError("RUN_NOT_FOUND", `Run ${runId} not found`);
-    return this.cancelRun(run, options, requestedAt);
+    // Not read first: the cancel's record is scoped to the tenant's thread, and only a refused one reads the run.
+    return this.cancelRun({ run_id: runId, thread_id: threadKey(tenantId, threadId), tenant_id: tenantId }, options, requestedAt);
   }
 
   /** `POST /runs/cancel`: every matching active run of the tenant, without waiting. */
@@ -90,8 +94,11 @@ export class CancelService {
     }
   }
 
-  /** Cancels one run (see the class); `requestedAt` (`performance.now()`) starts the cancel latency clock. */
-  async cancelRun(run: RunRecord, options: { wait: boolean; action: CancelAction; timeoutMs?: number }, requestedAt = performance.now()): Promise<CancelResult> {
+  /**
+   * Cancels one run (see the class); `requestedAt` (`performance.now()`) starts the cancel latency clock. A
+   * {@link CancelTarget} without a status is a request's: the run may be missing or foreign (404).
+   */
+  async cancelRun(run: CancelTarget, options: { wait: boolean; action: CancelAction; timeoutMs?: number }, requestedAt = performance.now()): Promise<CancelResult> {
     // Tracked from the first synchronous step: a disconnect's cancel starts in the socket's close handler, and
     // a state read handled right after it must find it here (see `settle`).
     const stopping = this.stopRun(run, options);
@@ -110,31 +117,39 @@ export class CancelService {
     return result;
   }
 
-  private async stopRun(run: RunRecord, { wait, action, timeoutMs }: { wait: boolean; action: CancelAction; timeoutMs?: number }): Promise<CancelResult> {
+  private async stopRun(run: CancelTarget, { wait, action, timeoutMs }: { wait: boolean; action: CancelAction; timeoutMs?: number }): Promise<CancelResult> {
     const { runs, lifecycle, queue, redis, redisPrefix } = this.deps;
-    const recorded = isTerminalRunStatus(run.status) ? null : await runs.requestCancel(run.run_id, action);
-    if (!recorded) return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
-    // Listen for the terminal event before anything can produce it, so a fast worker cannot be missed.
+    if (isRunRecord(run) && isTerminalRunStatus(run.status)) return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
+    // Listen for the terminal event before the cancel is recorded: an `end` that comes after the record, whoever
+    // causes it (this cancel, or the run ending by itself meanwhile), is heard, and no re-read is needed for it.
     const ended = wait ? await this.listenForEnd(run.run_id, timeoutMs) : null;
     try {
+      const scope = isRunRecord(run) ? undefined : { tenantId: run.tenant_id, threadId: run.thread_id };
+      const recorded = await runs.requestCancel(run.run_id, action, undefined, scope);
+      if (!recorded) return { outcome: "already_finished", run: await this.readRefused(run) };
       await publishCancel(redis, redisPrefix, { runId: run.run_id, action });
       // A run no worker has started is finished here (compare-and-set on pending: if a worker claims it first,
       // the worker sees the recorded cancel and stops before its first token). A running one is the worker's.
       const finishedHere = recorded.status === "pending" ? await lifecycle.finishQueued(recorded, { status: "interrupted", partial: noPartial(action) }) : null;
       if (finishedHere) await queue.removeWaiting(run.run_id).catch(() => false);
       // (A temporary run's row is gone with its thread by now: answer with the row the finish returned.)
-      if (!ended) return { outcome: "requested", run: finishedHere ?? (await runs.getById(run.run_id)) ?? recorded };
+      if (!ended) return { outcome: "requested", run: finishedHere ?? recorded };
       if (finishedHere) return { outcome: "cancelled", run: finishedHere };
-      let latest = await runs.getById(run.run_id);
-      if (!latest || !isTerminalRunStatus(latest.status)) {
-        if (!(await ended.wait())) return { outcome: "requested", run: latest ?? recorded };
-        latest = await runs.getById(run.run_id);
-      }
+      if (!(await ended.wait())) return { outcome: "requested", run: (await runs.getById(run.run_id)) ?? recorded };
+      const latest = await runs.getById(run.run_id);
       if (!latest) return { outcome: "already_finished", run: recorded };
       return { outcome: latest.status === "interrupted" ? "cancelled" : "already_finished", run: latest };
     } finally {
       ended?.stop();
     }
+  }
+
+  /** The run a cancel found already terminal; a request's target that is missing or foreign is a 404. */
+  private async readRefused(run: CancelTarget): Promise<RunRecord> {
+    if (isRunRecord(run)) return (await this.deps.runs.getById(run.run_id)) ?? run;
+    const found = await this.deps.runs.get(run.tenant_id, run.thread_id, run.run_id);
+    if (!found) throw new NotFoundError("RUN_NOT_FOUND", `Run ${run.run_id} not found`);
+    return found;
   }
 
   /**
