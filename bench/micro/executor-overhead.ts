@@ -6,6 +6,7 @@
 //   ([text]: only the variants whose name contains it, e.g. to profile one with --cpu-prof)
 // (--expose-gc lets each measurement start from a collected heap; without it, GC pauses landing at random make
 // differences under ~30 µs/token unreliable.)
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { MemorySaver } from "@langchain/langgraph";
 import { encodeEventData, type RunRecord } from "@runline/core";
@@ -36,7 +37,7 @@ function runRecord(): RunRecord {
   } as unknown as RunRecord;
 }
 
-type Variant = { name: string; run: () => Promise<number> };
+type Variant = { name: string; run: () => Promise<number>; after?: () => void };
 
 const encodeSink = () => ({ append: (_e: string, data: unknown) => (encodeEventData(data), Promise.resolve()) });
 
@@ -79,6 +80,22 @@ function streamVariant(name: string, modes: readonly string[], withSignal: boole
   };
 }
 
+/**
+ * `inner` run inside `count` more AsyncLocalStorage contexts, as the worker runs the graph (the attempt fence and
+ * the pinned pool each have one, module-wide; LangGraph has its own). Node copies every enabled storage's value
+ * onto every new promise, so each one adds to every promise's cost. Disabled after each measurement, so the other
+ * variants do not pay for them.
+ */
+function withStorages(count: number, inner: Variant): Variant {
+  const storages = Array.from({ length: count }, () => new AsyncLocalStorage<object>());
+  const nest = (i: number): Promise<number> => (i === count ? inner.run() : storages[i]!.run({}, () => nest(i + 1)));
+  return {
+    name: `${inner.name}, inside ${count} more AsyncLocalStorage`,
+    run: () => nest(0),
+    after: () => storages.forEach((s) => s.disable()),
+  };
+}
+
 const VARIANTS: Variant[] = [
   streamVariant("graph.stream, 2 modes (the baseline)", ["messages", "values"], false),
   streamVariant("graph.stream, the worker's 4 modes", WORKER_STREAM_MODES, false),
@@ -86,6 +103,8 @@ const VARIANTS: Variant[] = [
   executorVariant("executeRun, no callbacks (adds wire format + encode)", {}),
   executorVariant("executeRun + RunSettledHandler, inherited by every child run", { callbacks: "inherited" }),
   executorVariant("executeRun + RunSettledHandler on the root run (as the worker)", { callbacks: "root-only" }),
+  withStorages(1, streamVariant("graph.stream, 2 modes", ["messages", "values"], false)),
+  withStorages(2, streamVariant("graph.stream, 2 modes", ["messages", "values"], false)),
 ];
 
 async function cpuPerToken(v: Variant): Promise<number> {
@@ -93,6 +112,7 @@ async function cpuPerToken(v: Variant): Promise<number> {
   const start = process.cpuUsage();
   const tokens = await Promise.all(Array.from({ length: RUNS }, () => v.run()));
   const used = process.cpuUsage(start);
+  v.after?.();
   if (tokens.some((t) => t !== TOKENS)) throw new Error(`${v.name}: expected ${TOKENS} tokens per run, got ${tokens.join(",")}`);
   return (used.user + used.system) / (RUNS * TOKENS);
 }
