@@ -120,13 +120,14 @@ export class CancelService {
   private async stopRun(run: CancelTarget, { wait, action, timeoutMs }: { wait: boolean; action: CancelAction; timeoutMs?: number }): Promise<CancelResult> {
     const { runs, lifecycle, queue, redis, redisPrefix } = this.deps;
     if (isRunRecord(run) && isTerminalRunStatus(run.status)) return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
-    // Listen for the terminal event before the cancel is recorded: an `end` that comes after the record, whoever
-    // causes it (this cancel, or the run ending by itself meanwhile), is heard, and no re-read is needed for it.
+    const scope = isRunRecord(run) ? undefined : { tenantId: run.tenant_id, threadId: run.thread_id };
+    // Recorded first, before anything that waits on pub/sub (the listen below waits for a dropped subscriber
+    // connection to come back): the cancel takes effect through the worker's poll even then.
+    const recorded = await runs.requestCancel(run.run_id, action, undefined, scope);
+    if (!recorded) return { outcome: "already_finished", run: await this.readRefused(run) };
+    // Listen for the terminal event before anything can produce it, so a fast worker cannot be missed.
     const ended = wait ? await this.listenForEnd(run.run_id, timeoutMs) : null;
     try {
-      const scope = isRunRecord(run) ? undefined : { tenantId: run.tenant_id, threadId: run.thread_id };
-      const recorded = await runs.requestCancel(run.run_id, action, undefined, scope);
-      if (!recorded) return { outcome: "already_finished", run: await this.readRefused(run) };
       await publishCancel(redis, redisPrefix, { runId: run.run_id, action });
       // A run no worker has started is finished here (compare-and-set on pending: if a worker claims it first,
       // the worker sees the recorded cancel and stops before its first token). A running one is the worker's.
@@ -135,8 +136,12 @@ export class CancelService {
       // (A temporary run's row is gone with its thread by now: answer with the row the finish returned.)
       if (!ended) return { outcome: "requested", run: finishedHere ?? recorded };
       if (finishedHere) return { outcome: "cancelled", run: finishedHere };
-      if (!(await ended.wait())) return { outcome: "requested", run: (await runs.getById(run.run_id)) ?? recorded };
-      const latest = await runs.getById(run.run_id);
+      // The run may have ended between the record and the listen (by itself, or a fast worker): read it once.
+      let latest = await runs.getById(run.run_id);
+      if (!latest || !isTerminalRunStatus(latest.status)) {
+        if (!(await ended.wait())) return { outcome: "requested", run: latest ?? recorded };
+        latest = await runs.getById(run.run_id);
+      }
       if (!latest) return { outcome: "already_finished", run: recorded };
       return { outcome: latest.status === "interrupted" ? "cancelled" : "already_finished", run: latest };
     } finally {
