@@ -12,6 +12,9 @@ import { MemorySaver } from "@langchain/langgraph";
 import { encodeEventData, type RunRecord } from "@runline/core";
 import { executeRun, PartialCollector, RunSettledHandler, WORKER_STREAM_MODES, type RunnableGraph } from "@runline/engine";
 import { compileStoryGraph, createChatModelFactory, CHAT_MODEL_CONTEXT_KEY } from "@runline/graphs";
+import { createJournalWriter, type JournalWriter } from "@runline/journal";
+import { createRedis } from "@runline/queue";
+import { testServiceUrls } from "@runline/testing";
 import { median } from "../lib/stats";
 import { storyInput } from "../lib/workload";
 
@@ -41,7 +44,25 @@ type Variant = { name: string; run: () => Promise<number>; after?: () => void };
 
 const encodeSink = () => ({ append: (_e: string, data: unknown) => (encodeEventData(data), Promise.resolve()) });
 
-function executorVariant(name: string, opts: { callbacks?: "inherited" | "root-only" }): Variant {
+/** The worker's journal on the test Redis, under a prefix of its own (its keys are removed at the end). */
+const journalPrefix = `bench-executor-${randomUUID()}`;
+let journalWriter: { redis: ReturnType<typeof createRedis>; writer: JournalWriter } | null = null;
+function realJournal() {
+  if (!journalWriter) {
+    const redis = createRedis(testServiceUrls().redisUrl);
+    journalWriter = { redis, writer: createJournalWriter(redis, journalPrefix, { retentionSeconds: 60 }) };
+  }
+  return journalWriter.writer;
+}
+
+/** The run's own attempt journal, claimed, as the worker appends through it. */
+async function journalSink(runId: string) {
+  const journal = realJournal().forAttempt(runId, 1);
+  await journal.claim();
+  return { append: (e: string, d: unknown) => journal.append(e, d), flush: () => journal.flush() };
+}
+
+function executorVariant(name: string, opts: { callbacks?: "inherited" | "root-only"; journal?: boolean }): Variant {
   return {
     name,
     async run() {
@@ -49,7 +70,7 @@ function executorVariant(name: string, opts: { callbacks?: "inherited" | "root-o
       const settled = new RunSettledHandler(run.run_id);
       const callbacks = opts.callbacks === "inherited" ? [settled] : opts.callbacks === "root-only" ? settled.rootCallbacks() : undefined;
       let tokens = 0;
-      const sink = encodeSink();
+      const sink = opts.journal ? await journalSink(run.run_id) : encodeSink();
       await executeRun({
         graph: graph as unknown as RunnableGraph,
         run,
@@ -59,6 +80,7 @@ function executorVariant(name: string, opts: { callbacks?: "inherited" | "root-o
         context: { [CHAT_MODEL_CONTEXT_KEY]: chatModels },
         callbacks,
       });
+      await (sink as { flush?: () => Promise<void> }).flush?.();
       return tokens;
     },
   };
@@ -103,6 +125,7 @@ const VARIANTS: Variant[] = [
   executorVariant("executeRun, no callbacks (adds wire format + encode)", {}),
   executorVariant("executeRun + RunSettledHandler, inherited by every child run", { callbacks: "inherited" }),
   executorVariant("executeRun + RunSettledHandler on the root run (as the worker)", { callbacks: "root-only" }),
+  executorVariant("… + the attempt journal on Redis (client side only)", { callbacks: "root-only", journal: true }),
   withStorages(1, streamVariant("graph.stream, 2 modes", ["messages", "values"], false)),
   withStorages(2, streamVariant("graph.stream, 2 modes", ["messages", "values"], false)),
 ];
@@ -131,4 +154,13 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+async function cleanup() {
+  if (!journalWriter) return;
+  const keys = await journalWriter.redis.keys(`${journalPrefix}*`);
+  for (let i = 0; i < keys.length; i += 500) await journalWriter.redis.del(...keys.slice(i, i + 500));
+  await journalWriter.redis.quit();
+}
+
+main()
+  .finally(cleanup)
+  .then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
