@@ -29,7 +29,7 @@ const current = new AsyncLocalStorage<AttemptOwner>();
 
 /**
  * Runs `fn` (a graph execution, a partial save) as `owner`: every checkpoint write it causes, including those
- * LangGraph makes in the background, is fenced (see {@link fencedPool}). AsyncLocalStorage carries the owner
+ * LangGraph makes in the background, is fenced (see {@link saverPool}). AsyncLocalStorage carries the owner
  * through LangGraph's own async work, so no config has to be threaded through.
  */
 export function runAsAttempt<T>(owner: AttemptOwner, fn: () => Promise<T>): Promise<T> {
@@ -51,7 +51,7 @@ export function currentAttempt(): AttemptOwner | undefined {
  *   API's state updates) pass as they are.
  * - Every write transaction, check included, reaches Postgres in one round trip (see {@link oneTripTransactions}).
  */
-export function fencedPool(pool: Pool, check?: AttemptOwnershipCheck): Pool {
+export function saverPool(pool: Pool, check?: AttemptOwnershipCheck): Pool {
   const wrapper = {
     options: pool.options,
     query: pool.query.bind(pool),

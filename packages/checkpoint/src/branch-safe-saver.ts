@@ -5,7 +5,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Checkpoint, CheckpointMetadata, PendingWrite } from "@langchain/langgraph-checkpoint";
 import { retryTransient } from "@runline/core";
 import type { Pool } from "pg";
-import { fencedPool, type AttemptOwnershipCheck } from "./attempt-fence";
+import { saverPool, type AttemptOwnershipCheck } from "./attempt-fence";
 
 const COUNTER_DIGITS = 32;
 
@@ -47,7 +47,7 @@ export interface BranchSafePostgresSaverOptions {
   schema: string;
   /** Serializer for checkpoint values; defaults to LangGraph's JSON+ serializer. */
   serde?: SerializerProtocol;
-  /** Fences writes made on behalf of a run attempt (see `fencedPool`). @defaultValue no fence */
+  /** Fences writes made on behalf of a run attempt (see `saverPool`). @defaultValue no fence */
   ownership?: AttemptOwnershipCheck;
   /** Longest a write retries through a Postgres outage (connection errors only). @defaultValue 30_000 */
   retryForMs?: number;
@@ -74,8 +74,8 @@ export class BranchSafePostgresSaver extends PostgresSaver {
   private readonly retryOptions: { maxElapsedMs: number; onRetry?: BranchSafePostgresSaverOptions["onRetry"] };
 
   constructor(pool: Pool, options: BranchSafePostgresSaverOptions) {
-    // Always through fencedPool: it also sends each write transaction in one round trip.
-    super(fencedPool(pool, options.ownership), options.serde, { schema: options.schema });
+    // Always through saverPool, fence or not: it also sends each write transaction in one round trip.
+    super(saverPool(pool, options.ownership), options.serde, { schema: options.schema });
     this.schema = options.schema;
     this.retryOptions = { maxElapsedMs: options.retryForMs ?? 30_000, onRetry: options.onRetry };
   }
