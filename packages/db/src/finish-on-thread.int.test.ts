@@ -2,64 +2,34 @@
 // (ThreadsRepo.lockStatement). Checked against real Postgres: the thread's status after it, the compare-and-set,
 // and the race it exists for: a run created on the thread while the finish waits for the lock must be seen as
 // still active (the thread stays busy and its next run is claimed), or that run would be stranded.
-import { createTestNamespace, waitForLockWait, type TestNamespace } from "@runline/testing";
-import type { Pool } from "pg";
-import { migrate } from "./migrations";
-import { createPool, withTransaction } from "./pool";
-import { RunsRepo } from "./runs.repo";
+import { waitForLockWait } from "@runline/testing";
+import { withTransaction } from "./pool";
+import type { RunsRepo } from "./runs.repo";
+import { insertRun, useRepos } from "./test-support";
 import { ThreadsRepo } from "./threads.repo";
 
-let ns: TestNamespace;
-let pool: Pool;
-let runs: RunsRepo;
-let threads: ThreadsRepo;
+const repos = useRepos("finish_on_thread");
 let n = 0;
 
-beforeAll(async () => {
-  ns = await createTestNamespace("finish_on_thread");
-  pool = createPool(ns.databaseUrl, ns.schema);
-  await migrate(pool, ns.schema);
-  runs = new RunsRepo(pool);
-  threads = new ThreadsRepo(pool);
-});
-
-afterAll(async () => {
-  await pool.end();
-  await ns.cleanup();
-});
-
-async function newRun(threadId: string, db: Parameters<RunsRepo["insert"]>[0] = pool): Promise<string> {
-  const runId = `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`;
-  await runs.insert(db, {
-    run_id: runId,
-    thread_id: threadId,
-    tenant_id: "t1",
-    assistant_id: "story",
-    graph_id: "story",
-    metadata: {},
-    multitask_strategy: "enqueue",
-    kwargs: {} as never,
-  });
-  return runId;
-}
+const newRun = (threadId: string, db: Parameters<RunsRepo["insert"]>[0] = repos.pool) => insertRun(repos.runs, db, threadId, "t1");
 
 /** A thread whose one run is running (attempt 1). */
 async function runningThread(): Promise<{ threadId: string; runId: string }> {
   const threadId = `t1:thread-${++n}`;
-  await threads.insert("t1", threadId, {});
-  await pool.query("UPDATE threads SET status = 'busy' WHERE thread_id = $1", [threadId]);
+  await repos.threads.insert("t1", threadId, {});
+  await repos.pool.query("UPDATE threads SET status = 'busy' WHERE thread_id = $1", [threadId]);
   const runId = await newRun(threadId);
-  await pool.query("UPDATE runs SET status = 'running', attempt = 1 WHERE run_id = $1", [runId]);
+  await repos.pool.query("UPDATE runs SET status = 'running', attempt = 1 WHERE run_id = $1", [runId]);
   return { threadId, runId };
 }
 
 const finish = (threadId: string, runId: string, attempt = 1, threadStatus: "idle" | "error" = "idle") =>
   withTransaction(
-    pool,
-    (tx) => runs.finishOnThread(tx, runId, threadId, threadStatus === "error" ? "error" : "success", { from: ["running"], attempt, threadStatus }),
+    repos.pool,
+    (tx) => repos.runs.finishOnThread(tx, runId, threadId, threadStatus === "error" ? "error" : "success", { from: ["running"], attempt, threadStatus }),
     ThreadsRepo.lockStatement(threadId),
   );
-const threadStatus = async (threadId: string) => (await pool.query("SELECT status FROM threads WHERE thread_id = $1", [threadId])).rows[0].status;
+const threadStatus = async (threadId: string) => (await repos.pool.query("SELECT status FROM threads WHERE thread_id = $1", [threadId])).rows[0].status;
 
 describe("RunsRepo.finishOnThread", () => {
   it("finishes the run and gives the thread the status asked for when nothing else is active", async () => {
@@ -74,7 +44,7 @@ describe("RunsRepo.finishOnThread", () => {
   it("refuses another attempt's finish and leaves the run and the thread alone", async () => {
     const { threadId, runId } = await runningThread();
     expect(await finish(threadId, runId, 2)).toBeNull();
-    expect((await runs.getById(runId))!.status).toBe("running");
+    expect((await repos.runs.getById(runId))!.status).toBe("running");
     expect(await threadStatus(threadId)).toBe("busy");
   });
 
@@ -83,25 +53,25 @@ describe("RunsRepo.finishOnThread", () => {
     const queued = await newRun(threadId);
     expect(await finish(threadId, runId)).toMatchObject({ stillActive: true });
     expect(await threadStatus(threadId)).toBe("busy");
-    expect(await runs.claimNextForDispatch(pool, threadId)).toMatchObject({ runId: queued });
+    expect(await repos.runs.claimNextForDispatch(repos.pool, threadId)).toMatchObject({ runId: queued });
     // Claimed once: the next claim finds it in flight.
-    expect(await runs.claimNextForDispatch(pool, threadId)).toBeNull();
+    expect(await repos.runs.claimNextForDispatch(repos.pool, threadId)).toBeNull();
   });
 
   it("sees a run created while it waited for the thread lock", async () => {
     const { threadId, runId } = await runningThread();
-    const creator = await pool.connect();
+    const creator = await repos.pool.connect();
     try {
       // A creation in flight: it holds the thread row (as RunsService's create transaction does) and adds a run.
       await creator.query("BEGIN");
-      await threads.lock(creator, threadId);
+      await repos.threads.lock(creator, threadId);
       const created = await newRun(threadId, creator);
       const finishing = finish(threadId, runId);
-      await waitForLockWait(pool, "BEGIN; SELECT 1 FROM threads", "the finish to wait for the thread lock");
+      await waitForLockWait(repos.pool, "BEGIN; SELECT 1 FROM threads", "the finish to wait for the thread lock");
       await creator.query("COMMIT");
       expect(await finishing).toMatchObject({ run: { status: "success" }, stillActive: true });
       expect(await threadStatus(threadId)).toBe("busy");
-      expect(await runs.claimNextForDispatch(pool, threadId)).toMatchObject({ runId: created });
+      expect(await repos.runs.claimNextForDispatch(repos.pool, threadId)).toMatchObject({ runId: created });
     } finally {
       creator.release();
     }
