@@ -55,8 +55,13 @@ export interface CancelResult {
  * every worker over pub/sub. A run no worker has started is finished right here; a running one is stopped by
  * its worker, which saves the partial output before the run's terminal event.
  */
-/** Longest a state read waits for a stop that may be on its way (see `settle`); it ends early when one starts. */
-const DISCONNECT_GRACE_MS = 100;
+/**
+ * Longest a state read waits for a stop that may be on its way (see `settle`); it ends early when one starts, so
+ * only a read next to a run nobody stops pays it in full. A proxy between the browser and Runline passes the
+ * close on after it forwarded the read; on a loaded machine (a CI run: the browser test behind the example's dev
+ * proxy, 3 busy cores of load) 100 ms was seen to be too short.
+ */
+const DISCONNECT_GRACE_MS = 250;
 
 export class CancelService {
   /** Cancels of this process still being recorded, by thread (see `settle`). */
