@@ -21,6 +21,11 @@ function toRun(row: Record<string, unknown>): RunRecord {
   };
 }
 
+/** The quota's two counts over the active runs, `tenant` and `all` (select them FROM the runs pending or running). */
+function quotaCountColumns(tenantId: string): string {
+  return `count(*) FILTER (WHERE tenant_id = ${escapeLiteral(tenantId)})::int AS tenant, count(*)::int AS "all"`;
+}
+
 /** Runs pending or running, of one tenant and of all, for the active-run quota. */
 export interface QuotaCounts {
   tenant: number;
@@ -148,8 +153,7 @@ export class RunsRepo {
   static activeForNewRunStatement(threadId: string, tenantId: string): string {
     return `SELECT (SELECT coalesce(array_agg(run_id ORDER BY created_at, run_id), '{}') FROM runs
                WHERE thread_id = ${escapeLiteral(threadId)} AND status IN ('pending', 'running')) AS active,
-             count(*) FILTER (WHERE tenant_id = ${escapeLiteral(tenantId)})::int AS tenant, count(*)::int AS "all"
-       FROM runs WHERE status IN ('pending', 'running')`;
+             ${quotaCountColumns(tenantId)} FROM runs WHERE status IN ('pending', 'running')`;
   }
 
   static readActiveForNewRun(result: QueryResult): { activeRunIds: string[]; quota: QuotaCounts } {
@@ -161,10 +165,7 @@ export class RunsRepo {
   async countActiveForQuota(tx: Queryable, tenantId: string, lock: "shared" | "exclusive"): Promise<QuotaCounts> {
     // Its own round trip: the count's snapshot must be taken after the lock is held.
     await tx.query(RunsRepo.quotaLockStatement(tenantId, lock));
-    const { rows } = await tx.query(
-      `SELECT count(*) FILTER (WHERE tenant_id = $1)::int AS tenant, count(*)::int AS "all" FROM runs WHERE status IN ('pending', 'running')`,
-      [tenantId],
-    );
+    const { rows } = await tx.query(`SELECT ${quotaCountColumns(tenantId)} FROM runs WHERE status IN ('pending', 'running')`);
     return { tenant: rows[0].tenant, all: rows[0].all };
   }
 
