@@ -124,7 +124,7 @@ export class CancelService {
 
   private async stopRun(run: CancelTarget, { wait, action, timeoutMs }: { wait: boolean; action: CancelAction; timeoutMs?: number }): Promise<CancelResult> {
     const { runs, lifecycle, queue, redis, redisPrefix } = this.deps;
-    if (isRunRecord(run) && isTerminalRunStatus(run.status)) return { outcome: "already_finished", run: (await runs.getById(run.run_id)) ?? run };
+    if (isRunRecord(run) && isTerminalRunStatus(run.status)) return { outcome: "already_finished", run: await this.readRefused(run) };
     const scope = isRunRecord(run) ? undefined : { tenantId: run.tenant_id, threadId: run.thread_id };
     // Recorded first, before anything that waits on pub/sub (the listen below waits for a dropped subscriber
     // connection to come back): the cancel takes effect through the worker's poll even then.
@@ -154,7 +154,7 @@ export class CancelService {
     }
   }
 
-  /** The run a cancel found already terminal; a request's target that is missing or foreign is a 404. */
+  /** The run a cancel found already terminal, read again; a request's target that is missing or foreign is a 404. */
   private async readRefused(run: CancelTarget): Promise<RunRecord> {
     if (isRunRecord(run)) return (await this.deps.runs.getById(run.run_id)) ?? run;
     const found = await this.deps.runs.get(run.tenant_id, run.thread_id, run.run_id);
