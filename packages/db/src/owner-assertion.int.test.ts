@@ -1,38 +1,18 @@
 // The checkpoint fence's statement: one that fails unless the attempt owns the run, with the run id inlined (it
 // rides in a one-round-trip batch). Checked against real Postgres: who owns, who does not, an id that needs
 // escaping, and that it holds off a takeover until the write's transaction ends.
-import { createTestNamespace, waitForLockWait, type TestNamespace } from "@runline/testing";
-import { migrate } from "./migrations";
-import { createPool } from "./pool";
+import { waitForLockWait } from "@runline/testing";
+import type { PoolClient } from "pg";
 import { RunsRepo } from "./runs.repo";
-import { ThreadsRepo } from "./threads.repo";
-import type { Pool, PoolClient } from "pg";
+import { insertRun, useRepos } from "./test-support";
 
-let ns: TestNamespace;
-let pool: Pool;
-const runId = "11111111-1111-4111-8111-111111111111";
+const repos = useRepos("owner_assertion");
+let runId: string;
 
 beforeAll(async () => {
-  ns = await createTestNamespace("owner_assertion");
-  pool = createPool(ns.databaseUrl, ns.schema);
-  await migrate(pool, ns.schema);
-  await new ThreadsRepo(pool).insert("t1", "thread-1", {});
-  await new RunsRepo(pool).insert(pool, {
-    run_id: runId,
-    thread_id: "thread-1",
-    tenant_id: "t1",
-    assistant_id: "story",
-    graph_id: "story",
-    metadata: {},
-    multitask_strategy: "reject",
-    kwargs: {} as never,
-  });
-  await pool.query("UPDATE runs SET status = 'running', attempt = 2 WHERE run_id = $1", [runId]);
-});
-
-afterAll(async () => {
-  await pool.end();
-  await ns.cleanup();
+  await repos.threads.insert("t1", "thread-1", {});
+  runId = await insertRun(repos.runs, repos.pool, "thread-1", "t1");
+  await repos.pool.query("UPDATE runs SET status = 'running', attempt = 2 WHERE run_id = $1", [runId]);
 });
 
 /** Opens a transaction and runs the assertion in it; true when it passed, false when it refused. Rolled back. */
@@ -48,7 +28,7 @@ async function begin(client: PoolClient, id: string, attempt: number): Promise<b
 }
 
 async function ownsAndRollBack(id: string, attempt: number): Promise<boolean> {
-  const client = await pool.connect();
+  const client = await repos.pool.connect();
   try {
     return await begin(client, id, attempt);
   } finally {
@@ -67,7 +47,7 @@ describe("RunsRepo.ownerAssertionSql", () => {
   it("inlines the run id escaped: quotes and backslashes are data, not SQL", async () => {
     expect(await ownsAndRollBack(`${runId}' OR '1'='1`, 2)).toBe(false);
     expect(await ownsAndRollBack(`x\\'; DROP TABLE runs; --`, 2)).toBe(false);
-    expect((await pool.query("SELECT count(*)::int AS n FROM runs")).rows[0].n).toBe(1);
+    expect((await repos.pool.query("SELECT count(*)::int AS n FROM runs")).rows[0].n).toBe(1);
   });
 
   it("refuses a non-integer attempt before sending anything", () => {
@@ -75,13 +55,13 @@ describe("RunsRepo.ownerAssertionSql", () => {
   });
 
   it("holds off a takeover (an UPDATE of the run) until the owning write's transaction ends", async () => {
-    const writer = await pool.connect();
+    const writer = await repos.pool.connect();
     try {
       expect(await begin(writer, runId, 2)).toBe(true);
       let tookOver = false;
-      const takeover = pool.query("UPDATE runs SET attempt = 3 WHERE run_id = $1", [runId]).then(() => (tookOver = true));
+      const takeover = repos.pool.query("UPDATE runs SET attempt = 3 WHERE run_id = $1", [runId]).then(() => (tookOver = true));
       // The takeover must be waiting on the row lock: Postgres shows it as a lock wait.
-      await waitForLockWait(pool, "UPDATE runs SET attempt = 3", "the takeover to wait for the write");
+      await waitForLockWait(repos.pool, "UPDATE runs SET attempt = 3", "the takeover to wait for the write");
       expect(tookOver).toBe(false);
       await writer.query("COMMIT");
       await takeover;
