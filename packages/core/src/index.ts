@@ -9,5 +9,5 @@ export * from "./transient";
 export * from "./protocol-schemas";
 export * from "./wakeup";
 export * from "./thread-key";
-export * from "./tick-coalescer";
+export * from "./read-coalescer";
 export * from "./encoded-json";

@@ -1,4 +1,4 @@
-import { TickCoalescer } from "@runline/core";
+import { ReadCoalescer } from "@runline/core";
 import type { Redis } from "ioredis";
 import { gapEntry, type JournalEntry } from "./entry";
 import { journalKeys } from "./keys";
@@ -24,14 +24,14 @@ return {redis.call('XINFO', 'STREAM', KEYS[1]), redis.call('XRANGE', KEYS[1], AR
 
 interface FirstPageReader {
   call: FirstPageCall;
-  coalescer: TickCoalescer<FirstPage>;
+  coalescer: ReadCoalescer<FirstPage>;
 }
 const firstPageReaders = new WeakMap<Redis, FirstPageReader>();
 function firstPageReader(redis: Redis): FirstPageReader {
   let reader = firstPageReaders.get(redis);
   if (!reader) {
     const call = defineScript<FirstPageCall>(redis, "runlineJournalFirstPage", FIRST_PAGE_LUA, 1);
-    firstPageReaders.set(redis, (reader = { call, coalescer: new TickCoalescer() }));
+    firstPageReaders.set(redis, (reader = { call, coalescer: new ReadCoalescer() }));
   }
   return reader;
 }
@@ -54,7 +54,7 @@ export async function* readRange(
   const pageSize = opts.pageSize ?? 500;
   const key = journalKeys(prefix).events(runId);
   const start = after ? `(${after}` : "-";
-  // Readers of the same page in one turn (many subscribers joining one run) share the read.
+  // Readers of the same page (many subscribers joining one run) share a read made after they asked.
   const reader = firstPageReader(redis);
   const first = await reader.coalescer.run(`${key}\n${start}\n${pageSize}`, () => reader.call(key, start, pageSize));
   if (!first) return; // no such key: the run never wrote, or its retention expired
@@ -87,7 +87,17 @@ function detectGap(info: unknown[], after: string | undefined): JournalEntry | u
   return gapEntry(after, firstId);
 }
 
-function toEntry([id, fields]: RawEntry): JournalEntry {
+// The readers that share a first page (see ReadCoalescer) share its entry objects too, so what is built from an
+// entry once per process (an SSE frame) is built once for all of them.
+const entriesOfRaw = new WeakMap<RawEntry, JournalEntry>();
+
+function toEntry(raw: RawEntry): JournalEntry {
+  let entry = entriesOfRaw.get(raw);
+  if (!entry) entriesOfRaw.set(raw, (entry = parseRawEntry(raw)));
+  return entry;
+}
+
+function parseRawEntry([id, fields]: RawEntry): JournalEntry {
   let event = "";
   let dataJson = "null";
   for (let i = 0; i + 1 < fields.length; i += 2) {

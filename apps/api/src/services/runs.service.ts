@@ -4,7 +4,7 @@ import {
   AppError,
   ConflictError,
   NotFoundError,
-  TickCoalescer,
+  ReadCoalescer,
   ValidationError,
   isTerminalRunStatus,
   newRunId,
@@ -143,7 +143,7 @@ export class RunsService {
   }
 
   /** Reads of one run in one turn share one query (a thousand subscribers joining a run at once). */
-  private readonly reads = new TickCoalescer<RunRecord | null>();
+  private readonly reads = new ReadCoalescer<RunRecord | null>();
 
   async get(tenantId: string, threadId: string, runId: string): Promise<RunRecord> {
     const key = threadKey(tenantId, threadId);
