@@ -27,6 +27,25 @@ export function formatSseFrame(entry: { id?: string; event: string; dataJson: st
   return `event: ${entry.event}\ndata: ${entry.dataJson}${entry.id ? `\nid: ${entry.id}` : ""}\n\n`;
 }
 
+// One encoded frame per journal entry object, shared by every stream of this process that writes it: the journal
+// hub hands the same live entry to all of a run's subscribers, and the readers sharing a backlog page share its
+// entries. At a thousand subscribers of one run, the frame is built and UTF-8 encoded once instead of a thousand
+// times, and each response writes the same bytes. Weak: a frame lives as long as its entry.
+const encodedFrames = new WeakMap<JournalEntry, Buffer>();
+
+/** {@link formatSseFrame} of a journal entry, as bytes, encoded once per entry object. */
+export function encodedSseFrame(entry: JournalEntry): Buffer {
+  let frame = encodedFrames.get(entry);
+  if (!frame) encodedFrames.set(entry, (frame = Buffer.from(formatSseFrame(entry))));
+  return frame;
+}
+
+/** The event name without its `|namespace` suffix (what a stream mode filter matches). */
+function baseEventOf(event: string): string {
+  const bar = event.indexOf("|");
+  return bar < 0 ? event : event.slice(0, bar);
+}
+
 /**
  * The only SSE writer: headers, heartbeats, the journal's entries in order, and the end of the response once
  * the run's terminal event went out (or the client left). `entries` must stop when `signal` aborts.
@@ -61,10 +80,9 @@ export async function pipeSse(
   const heartbeat = setInterval(() => res.writableNeedDrain || res.write(": heartbeat\n\n"), options.heartbeatMs);
   try {
     for await (const entry of subscribe(controller.signal)) {
-      const baseEvent = entry.event.split("|")[0];
       // Backpressure: a full socket buffer stops the pull from the journal until the client reads, so what a
       // connection holds in memory is bounded by its socket buffer, never by the length of the run.
-      if (options.events.has(baseEvent) && !res.write(formatSseFrame(entry))) {
+      if (options.events.has(baseEventOf(entry.event)) && !res.write(encodedSseFrame(entry))) {
         if (!(await drained(res, controller.signal, slowClientMs))) {
           if (!controller.signal.aborted) {
             res.write(formatSseFrame({ event: "error", dataJson: JSON.stringify(SLOW_CLIENT_EVENT) }));
