@@ -71,7 +71,8 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     await pool.end();
     throw err;
   });
-  const redis = createRedis(config.redisUrl);
+  const redisTarget = { url: config.redisUrl, cluster: config.redisCluster };
+  const redis = createRedis(redisTarget);
   const queue = createRunQueue(redis, config.redisPrefix);
   metrics.setQueueCounts(queueJobCounts(queue.queue, redis));
   const healthChecks = createHealthChecks({ redis, pool, queue: queue.queue });
@@ -79,7 +80,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   const runs = new RunsRepo(pool);
   // Token appends get their own connection with auto-pipelining: every append of one event-loop turn (50 runs
   // streaming at once) goes out in one socket write. BullMQ's commands stay off it.
-  const journalRedis = createRedis(config.redisUrl, { enableAutoPipelining: true });
+  const journalRedis = createRedis(redisTarget, { enableAutoPipelining: true });
   watchRedis(metrics, redis, journalRedis);
   const keys = journalKeys(config.redisPrefix);
   const journal = observeJournal(createJournalWriter(journalRedis, config.redisPrefix, { retentionSeconds: config.journalRetentionSeconds }), metrics, {
@@ -104,7 +105,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
 
   let worker: RunWorkerHandle | null = null;
   if (config.role !== "api") {
-    const workerConnection = createRedis(config.redisUrl);
+    const workerConnection = createRedis(redisTarget);
     watchRedis(metrics, workerConnection);
     const workerLogger = logger.child({ component: "worker" });
     const reconciledCounts: Record<string, number> = {};

@@ -1,5 +1,5 @@
 import Redis from "ioredis";
-import { StreamSlots, type StreamSlot } from "@runline/api-app";
+import { quotaKeys, StreamSlots, type StreamSlot } from "@runline/api-app";
 import { openSse, waitFor, type SseStream } from "@runline/testing";
 import { apiClient, startTestRunline, userInput, type TestRunline } from "./harness";
 
@@ -77,7 +77,7 @@ describe("open streams per tenant and in all", () => {
     const counter = new StreamSlots(t.ns.redis, prefix, { tenantStreams: 10, streams: 100 }, { ttlMs });
     const tenants = ["alpha", "beta", "gamma"];
     const held = await Promise.all(tenants.flatMap((tenant) => [counter.acquire(tenant), counter.acquire(tenant)]));
-    const expiries = async () => (await t.ns.redis.zrange(`${prefix}:quota:streams:all`, 0, -1, "WITHSCORES")).filter((_, i) => i % 2 === 1).map(Number);
+    const expiries = async () => (await t.ns.redis.zrange(quotaKeys(prefix).allStreams, 0, -1, "WITHSCORES")).filter((_, i) => i % 2 === 1).map(Number);
     const first = Math.max(...(await expiries()));
     // Past two whole TTLs every slot, of every tenant, is still there: each was refreshed, none lapsed.
     await waitFor(async () => Math.min(...(await expiries())) > first + ttlMs, { timeoutMs: 10_000, what: "every slot refreshed past its first expiry" });
@@ -98,7 +98,7 @@ describe("open streams per tenant and in all", () => {
     try {
       await new StreamSlots(doomed, prefix, limits, { ttlMs }).acquire("alpha");
       const live = await survivor.acquire("beta");
-      const scoreOf = async () => Number((await t.ns.redis.zrange(`${prefix}:quota:streams:all`, 0, -1, "WITHSCORES")).at(-1));
+      const scoreOf = async () => Number((await t.ns.redis.zrange(quotaKeys(prefix).allStreams, 0, -1, "WITHSCORES")).at(-1));
       await expect(survivor.acquire("alpha")).rejects.toMatchObject({ code: "TOO_MANY_STREAMS" });
       doomed.disconnect();
       // Alpha's slot lapses once nobody refreshes it.

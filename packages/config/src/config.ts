@@ -54,6 +54,8 @@ export const RunlineEnvSchema = z
     HOST: z.string().optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(2024),
     REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+    /** `REDIS_URL` is one node of a Redis Cluster (the others are discovered from it). */
+    RUNLINE_REDIS_CLUSTER: BoolEnv.default(false),
     DATABASE_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
     /** Postgres schema for Runline's tables and the checkpoints. */
     RUNLINE_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/i).default("runline"),
@@ -184,6 +186,8 @@ export interface RunlineConfig {
   host: string;
   port: number;
   redisUrl: string;
+  /** `redisUrl` is a seed node of a Redis Cluster. */
+  redisCluster: boolean;
   databaseUrl: string;
   dbSchema: string;
   redisPrefix: string;
@@ -276,6 +280,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: env.HOST ?? (apiKeys.size ? "0.0.0.0" : "127.0.0.1"),
     port: env.PORT,
     redisUrl: env.REDIS_URL,
+    redisCluster: env.RUNLINE_REDIS_CLUSTER,
     databaseUrl: env.DATABASE_URL,
     dbSchema: env.RUNLINE_DB_SCHEMA,
     redisPrefix: env.RUNLINE_REDIS_PREFIX,

@@ -23,3 +23,4 @@ export { subscribeRun, type SubscribeRunOptions } from "./subscribe-run";
 export { auditJournal, type JournalAudit } from "./journal-audit";
 export { announceThreadRun, listenThreadRuns } from "./thread-runs";
 export { defineScript } from "./redis-script";
+export * from "./redis-connection";

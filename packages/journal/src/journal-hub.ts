@@ -1,4 +1,5 @@
-import type { Cluster, Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { subscriberConnection } from "./redis-connection";
 import { decodeLiveMessage, type JournalEntry } from "./entry";
 import { journalKeys } from "./keys";
 
@@ -60,21 +61,26 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
   const onError = opts.onError ?? (() => undefined);
   const keys = journalKeys(prefix);
   const connectionName = opts.connectionName ?? "runline:journal-hub";
-  // A Cluster's duplicate takes (startupNodes, options). Plain SUBSCRIBE on any node of a cluster hears every
-  // node's PUBLISH, so one subscriber connection still serves the whole process.
-  const sub = redis.isCluster
-    ? ((redis as unknown as Cluster).duplicate(undefined, { redisOptions: { connectionName } }) as unknown as Redis)
-    : redis.duplicate({ connectionName });
+  // Plain SUBSCRIBE on any node of a cluster hears every node's PUBLISH, so one subscriber connection still
+  // serves the whole process.
+  const sub = subscriberConnection(redis, connectionName);
   const channels = new Map<string, Channel>();
   let closed = false;
   let connectedBefore = false;
   // ioredis runs its ready check (INFO) once connected. A SUBSCRIBE written before that puts the connection in
   // subscriber mode, the INFO is refused and the connection drops ("only subscriber commands may be used"), so
-  // (un)subscribes wait for the first 'ready', in call order. `close` releases them (they then fail).
+  // (un)subscribes wait for the first 'ready' (on a cluster, and for a first SUBSCRIBE), in call order. `close`
+  // releases them (they then fail).
   let release!: () => void;
   let notReady: Promise<void> | null = new Promise<void>((resolve) => (release = resolve));
   notReady.then(() => (notReady = null));
-  sub.once("ready", () => release());
+  sub.once("ready", () => {
+    if (!redis.isCluster) return release();
+    // A cluster connects the node it subscribes through only at the first SUBSCRIBE, and writes a SUBSCRIBE that
+    // arrives during that node's own ready check at once, which fails the check and every subscribe with it. So
+    // one SUBSCRIBE of a channel of the hub's own goes alone first, and the others find the node ready.
+    sub.subscribe(`${prefix}:journal-hub`).catch(onError).finally(release);
+  });
   const whenReady = <T>(command: () => Promise<T>): Promise<T> => (notReady ? notReady.then(command) : command());
 
   sub.on("error", onError);

@@ -1,12 +1,2 @@
-import Redis, { type RedisOptions } from "ioredis";
-
-/**
- * A Redis connection for BullMQ or the journal. `maxRetriesPerRequest: null` is what BullMQ workers need
- * (blocking commands must wait through reconnects); never set `keyPrefix`, BullMQ's `prefix` does that job.
- */
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
-  // Errors surface through the commands that fail; an unhandled 'error' event would crash the process.
-  redis.on("error", () => undefined);
-  return redis;
-}
+// Runline's Redis connections are made in one place, with the journal's helpers (which the journal hub needs too).
+export { createRedis, subscriberConnection, keyspaceNodes, type RedisTarget } from "@runline/journal";

@@ -1,4 +1,5 @@
 import type Redis from "ioredis";
+import { subscriberConnection } from "./connection";
 import type { CancelAction, RunStatus } from "@runline/core";
 
 /** The pub/sub channel that tells every worker process about a cancel (the only place this name is built). */
@@ -71,7 +72,7 @@ export class RunControl {
     private readonly prefix: string,
     private readonly options: RunControlOptions,
   ) {
-    this.subscriber = connection.duplicate({ connectionName: "runline:run-control" });
+    this.subscriber = subscriberConnection(connection, "runline:run-control");
     this.subscriber.on("error", (err) => this.options.onError?.(err));
   }
 

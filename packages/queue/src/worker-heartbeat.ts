@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type Redis from "ioredis";
+import { keyspaceNodes } from "./connection";
 
 /** What a live worker process says about itself, every few seconds. */
 export interface WorkerHeartbeatValue {
@@ -118,15 +119,19 @@ export class WorkerHeartbeat {
 
 /** The live workers of this prefix (keys not yet expired), by worker id. */
 export async function listWorkerHeartbeats(redis: Redis, prefix: string): Promise<WorkerHeartbeatValue[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", workerHeartbeatKeys(prefix).pattern(), "COUNT", 500);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
-  if (keys.length === 0) return [];
-  const values = await redis.mget(...new Set(keys));
+  const keys = new Set<string>();
+  // On a cluster the workers' keys are spread over the masters: each is scanned.
+  for (const node of keyspaceNodes(redis)) {
+    let cursor = "0";
+    do {
+      const [next, batch] = await node.scan(cursor, "MATCH", workerHeartbeatKeys(prefix).pattern(), "COUNT", 500);
+      cursor = next;
+      for (const key of batch) keys.add(key);
+    } while (cursor !== "0");
+  }
+  if (keys.size === 0) return [];
+  // One GET per key, not MGET: on a cluster the keys are in different slots (a handful of workers).
+  const values = await Promise.all([...keys].map((key) => redis.get(key)));
   const workers: WorkerHeartbeatValue[] = [];
   for (const raw of values) {
     if (!raw) continue;

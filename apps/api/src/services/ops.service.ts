@@ -120,14 +120,10 @@ export class OpsService {
     const runs = await this.deps.runs.listActiveAll(limit);
     if (runs.length === 0) return [];
     const keys = journalKeys(this.deps.redisPrefix);
-    const pipeline = this.deps.redis.pipeline();
-    for (const run of runs) pipeline.xlen(keys.events(run.run_id));
-    const lengths = (await pipeline.exec()) ?? [];
+    // One XLEN per run, not a pipeline: on a Redis Cluster the runs' streams are in different slots.
+    const lengths = await Promise.all(runs.map((run) => this.deps.redis.xlen(keys.events(run.run_id)).catch(() => null)));
     const now = Date.now();
-    return runs.map((run, i) => {
-      const [err, len] = lengths[i] ?? [null, 0];
-      return this.view(run, now - Date.parse(run.created_at), err ? null : Number(len));
-    });
+    return runs.map((run, i) => this.view(run, now - Date.parse(run.created_at), lengths[i] ?? null));
   }
 
   async recent(opts: { status?: TerminalRunStatus; limit?: number } = {}): Promise<OpsRunView[]> {

@@ -1,0 +1,84 @@
+// The whole of Runline (API + worker, `startRunline`) on a real three-master Redis Cluster on private loopback
+// ports (`RUNLINE_REDIS_CLUSTER=1`): BullMQ, the fenced journal, live SSE, stream slots, the cancel and its
+// partial, a resumed join, and the worker heartbeats, with runs whose journals sit on different shards.
+import { listWorkerHeartbeats } from "@runline/queue";
+import { journalKeys } from "@runline/journal";
+import { collectSse, startPrivateRedisCluster, type PrivateRedisCluster } from "@runline/testing";
+import { Cluster, type Redis } from "ioredis";
+import { cancel, newThread, startLiveRun } from "./cancel-helpers";
+import { lastAiText, startTestRunline, userInput, type TestRunline } from "./harness";
+
+let cluster: PrivateRedisCluster;
+let t: TestRunline;
+let client: Cluster;
+
+beforeAll(async () => {
+  cluster = await startPrivateRedisCluster(3);
+  // One seed node: the client discovers the other two.
+  const [seed] = cluster.startupNodes;
+  t = await startTestRunline("rediscluster", { REDIS_URL: `redis://${seed!.host}:${seed!.port}`, RUNLINE_REDIS_CLUSTER: "1" });
+  client = new Cluster(cluster.startupNodes);
+}, 60_000);
+
+afterAll(async () => {
+  await t?.close();
+  await client?.quit().catch(() => undefined);
+  await cluster?.stop();
+});
+
+const streamRun = (threadId: string, text: string) =>
+  collectSse(`${t.url}/threads/${threadId}/runs/stream`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...t.api.headers },
+    body: JSON.stringify({ assistant_id: "story", input: userInput(text), stream_mode: ["values", "messages-tuple"] }),
+  });
+
+it("streams runs whose journals are on different shards, each whole and in order, and a join resumes exactly", async () => {
+  const threads = await Promise.all(Array.from({ length: 6 }, () => newThread(t)));
+  const results = await Promise.all(threads.map((threadId, i) => streamRun(threadId, `story ${i}`)));
+  const runIds = results.map(({ frames }) => frames[0]!.data.run_id as string);
+  for (const { frames } of results) {
+    expect(frames.filter((f) => f.event === "error").map((f) => f.data)).toEqual([]);
+    expect(frames[0]!.event).toBe("metadata");
+    expect(frames.at(-1)).toMatchObject({ event: "end", data: { status: "success" } });
+    expect(frames.filter((f) => f.event === "messages")).toHaveLength(20);
+  }
+  // The journals really are spread: 6 runs land on more than one of the 3 masters.
+  const keys = journalKeys(t.ns.redisPrefix);
+  const slots = await Promise.all(runIds.map(async (runId) => Number(await client.cluster("KEYSLOT", keys.events(runId)))));
+  expect(new Set(slots.map((slot) => Math.floor(slot / (16384 / 3)))).size).toBeGreaterThan(1);
+  // Every journal is in the cluster: what each stream sent, in its order (the journal also holds the modes this
+  // client did not ask for).
+  for (const [k, runId] of runIds.entries()) {
+    const sent = results[k]!.frames.filter((f) => f.id).map((f) => f.id);
+    const stored = (await client.xrange(keys.events(runId), "-", "+")).map(([id]) => id);
+    expect(stored.filter((id) => sent.includes(id))).toEqual(sent);
+  }
+
+  // A join after the 10th event gets exactly the rest.
+  const { frames } = results[0]!;
+  const resumeAt = frames.filter((f) => f.id)[9]!;
+  const joined = await collectSse(`${t.url}/threads/${threads[0]}/runs/${runIds[0]}/stream`, { headers: { ...t.api.headers, "last-event-id": resumeAt.id! } });
+  expect(joined.frames.map((f) => f.id)).toEqual(frames.slice(frames.indexOf(resumeAt) + 1).map((f) => f.id));
+});
+
+it("cancels a streaming run through the cluster's pub/sub and keeps its partial in the thread", async () => {
+  const threadId = await newThread(t);
+  const live = await startLiveRun(t, threadId, "tell me a long story");
+  await live.readTokens(5);
+  const res = await cancel(t, live);
+  expect(res.status).toBe(200);
+  expect(res.body).toMatchObject({ outcome: "cancelled", status: "interrupted" });
+  await live.readToEnd();
+  expect(live.frames.at(-1)).toMatchObject({ event: "end", data: { status: "interrupted", partial: res.body.partial } });
+  const state = (await t.api.get(`/threads/${threadId}/state`)).body;
+  expect(lastAiText(state.values)).toBe(live.streamedText());
+  expect(res.body.partial.token_count).toBe(live.tokens().length);
+});
+
+it("lists the worker's heartbeat from whichever master holds it", async () => {
+  // The test's own Cluster client, typed for the single connection Runline's modules are written against.
+  const workers = await listWorkerHeartbeats(client as unknown as Redis, t.ns.redisPrefix);
+  expect(workers).toHaveLength(1);
+  expect(workers[0]).toMatchObject({ worker_id: expect.any(String) });
+});
