@@ -119,6 +119,8 @@ interface Sample {
   exact: number;
   failures: string[];
   joinMs: number[];
+  /** Request sent → response headers (the server took the request, checked it and read the run). */
+  headersMs: number[];
   lagLiveMs: number[];
   lagAllMs: number[];
   clientCpuCores: number[];
@@ -185,6 +187,7 @@ async function measure(
     exact,
     failures,
     joinMs: results.map((r) => r.joinMs),
+    headersMs: results.map((r) => r.headersMs),
     lagLiveMs: results.flatMap((r) => r.lagMs.filter((_, i) => r.live[i])),
     lagAllMs: results.flatMap((r) => r.lagMs),
     clientCpuCores: reports.filter((r): r is ClientReport => !!r).map((r) => r.cpuCores),
@@ -322,10 +325,11 @@ async function main(): Promise<void> {
         const sample = await measure(runline.url, ns.redis, runline.config.redisPrefix, clients, opts, s, rep, runline.pid);
         samples.push(sample);
         const j = summarize(sample.joinMs);
+        const h = summarize(sample.headersMs);
         const l = summarize(sample.lagLiveMs);
         const a = summarize(sample.lagAllMs);
         console.error(
-          `fanout: S=${s} rep ${rep}: exact ${sample.exact}/${s}, join p50/p95 ${f1(j.p50)}/${f1(j.p95)} ms, lag live p50/p95/max ${f1(l.p50)}/${f1(l.p95)}/${f1(l.max)} ms, all p95 ${f1(a.p95)}, ` +
+          `fanout: S=${s} rep ${rep}: exact ${sample.exact}/${s}, join p50/p95 ${f1(j.p50)}/${f1(j.p95)} ms (headers ${f1(h.p50)}/${f1(h.p95)}), lag live p50/p95/max ${f1(l.p50)}/${f1(l.p95)}/${f1(l.max)} ms, all p95 ${f1(a.p95)}, ` +
             `run ${f2(sample.run.msPerToken)} ms/token ${sample.run.wallMs} ms wall (${sample.run.tokens} tokens); Runline ${f2(sample.cpu.runlineCores)} cores, clients ${sample.clientCpuCores.map(f2).join("+")}, ` +
             `machine ${f2(sample.cpu.machineCores)} (busy before ${(quiet.busy * 100).toFixed(0)}%), RSS peak ${sample.rss.peakRssMb.toFixed(0)} MB` +
             (sample.failures.length ? `; FAILURES: ${sample.failures.join(" | ")}` : ""),
@@ -340,7 +344,7 @@ async function main(): Promise<void> {
       command,
       options: opts,
       rows: rows.map((r) => ({ ...r, join: roundSummary(r.join), lagLive: roundSummary(r.lagLive), lagAll: roundSummary(r.lagAll) })),
-      samples: samples.map(({ joinMs, lagLiveMs, lagAllMs, ...rest }) => ({ ...rest, join: roundSummary(summarize(joinMs)), lagLive: roundSummary(summarize(lagLiveMs)), lagAll: roundSummary(summarize(lagAllMs)) })),
+      samples: samples.map(({ joinMs, headersMs, lagLiveMs, lagAllMs, ...rest }) => ({ ...rest, join: roundSummary(summarize(joinMs)), headers: roundSummary(summarize(headersMs)), lagLive: roundSummary(summarize(lagLiveMs)), lagAll: roundSummary(summarize(lagAllMs)) })),
     };
     const jsonName = opts.write ? "fanout.json" : "fanout-partial.json";
     writeFileSync(path.join(OUT_DIR, jsonName), JSON.stringify(json, null, 2) + "\n");
