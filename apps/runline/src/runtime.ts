@@ -79,7 +79,8 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   const threads = new ThreadsRepo(pool);
   const runs = new RunsRepo(pool);
   // Token appends get their own connection with auto-pipelining: every append of one event-loop turn (50 runs
-  // streaming at once) goes out in one socket write. BullMQ's commands stay off it.
+  // streaming at once) goes out in one socket write (on a single Redis; on a cluster createRedis leaves it off).
+  // BullMQ's commands stay off it.
   const journalRedis = createRedis(redisTarget, { enableAutoPipelining: true });
   watchRedis(metrics, redis, journalRedis);
   const keys = journalKeys(config.redisPrefix);

@@ -4,7 +4,7 @@
 import { listWorkerHeartbeats } from "@runline/queue";
 import { journalKeys } from "@runline/journal";
 import { collectSse, startPrivateRedisCluster, type PrivateRedisCluster } from "@runline/testing";
-import { Cluster, type Redis } from "ioredis";
+import Redis, { Cluster } from "ioredis";
 import { cancel, newThread, startLiveRun } from "./cancel-helpers";
 import { lastAiText, startTestRunline, userInput, type TestRunline } from "./harness";
 
@@ -25,6 +25,12 @@ afterAll(async () => {
   await client?.quit().catch(() => undefined);
   await cluster?.stop();
 });
+
+const compareIds = (a: string, b: string) => {
+  const [am, as] = a.split("-").map(Number);
+  const [bm, bs] = b.split("-").map(Number);
+  return am! - bm! || as! - bs!;
+};
 
 const streamRun = (threadId: string, text: string) =>
   collectSse(`${t.url}/threads/${threadId}/runs/stream`, {
@@ -74,6 +80,31 @@ it("cancels a streaming run through the cluster's pub/sub and keeps its partial 
   const state = (await t.api.get(`/threads/${threadId}/state`)).body;
   expect(lastAiText(state.values)).toBe(live.streamedText());
   expect(res.body.partial.token_count).toBe(live.tokens().length);
+});
+
+it("loses no live entry when the subscriber connections drop mid-run: every token once, in order, then the end", async () => {
+  const threadId = await newThread(t);
+  const live = await startLiveRun(t, threadId, "story", { config: { configurable: { story_tokens: 60, story_token_delay_ms: 10 } } });
+  await live.readTokens(5);
+  // Every pub/sub client on every node: the journal hub's and the run control's.
+  const killed = await Promise.all(
+    cluster.startupNodes.map(async (node) => {
+      const admin = new Redis(node);
+      try {
+        return Number(await admin.client("KILL", "TYPE", "pubsub"));
+      } finally {
+        admin.disconnect();
+      }
+    }),
+  );
+  expect(killed.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  await live.readToEnd();
+  const tokens = live.tokens();
+  expect(live.frames.at(-1)).toMatchObject({ event: "end", data: { status: "success" } });
+  expect(tokens.length).toBe(60);
+  expect(new Set(tokens.map((f) => f.id)).size).toBe(60);
+  const ids = live.frames.filter((f) => f.id).map((f) => f.id!);
+  expect([...ids].sort(compareIds)).toEqual(ids);
 });
 
 it("lists the worker's heartbeat from whichever master holds it", async () => {

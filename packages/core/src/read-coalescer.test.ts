@@ -74,6 +74,26 @@ describe("ReadCoalescer", () => {
     expect(await coalescer.run("k", async () => 3)).toBe(3);
   });
 
+  it("does not hold later callers behind a call that hangs: theirs starts after maxWaitMs, and the key is freed once both settle", async () => {
+    const coalescer = new ReadCoalescer<string>({ maxWaitMs: 30 });
+    let releaseStuck!: () => void;
+    const stuck = coalescer.run("k", () => new Promise<string>((resolve) => (releaseStuck = () => resolve("stuck"))));
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = Date.now();
+    const later = await coalescer.run("k", async () => "later");
+    expect(later).toBe("later");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    releaseStuck();
+    expect(await stuck).toBe("stuck");
+    expect((coalescer as unknown as { keys: Map<string, unknown> }).keys.size).toBe(0);
+  });
+
+  it("settles a batch whose fn returns a plain value", async () => {
+    const coalescer = new ReadCoalescer<number>();
+    expect(await coalescer.run("k", (() => 7) as unknown as () => Promise<number>)).toBe(7);
+    expect(await coalescer.run("k", async () => 8)).toBe(8);
+  });
+
   it("gives every caller of the batch the shared failure", async () => {
     const coalescer = new ReadCoalescer<number>();
     const boom = new Error("boom");

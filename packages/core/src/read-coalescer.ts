@@ -1,6 +1,16 @@
+/** Options of {@link ReadCoalescer}. */
+export interface ReadCoalescerOptions {
+  /**
+   * How long the callers who asked during a call wait for it to settle before their own call starts anyway, so
+   * one call that hangs (a half-open socket) does not hold every later caller of its key. @defaultValue 1_000
+   */
+  maxWaitMs?: number;
+}
+
 /**
- * Callers that ask for the same key share one call, made after every one of them asked: at most one call per key
- * is under way at a time, and the callers who ask meanwhile share the next one, made when it settles.
+ * Callers that ask for the same key share one call, made after every one of them asked: normally one call per key
+ * is under way at a time, and the callers who ask meanwhile share the next one, made when it settles (or after
+ * `maxWaitMs`, if it has not).
  *
  * Why: a thousand subscribers joining one run at once each read the same run row and the same journal page. They
  * arrive over many event-loop turns (one request per socket read), so sharing within one turn alone left ~0.95
@@ -12,35 +22,40 @@
  */
 export class ReadCoalescer<V> {
   private readonly keys = new Map<string, KeyState<V>>();
+  private readonly maxWaitMs: number;
+
+  constructor(options: ReadCoalescerOptions = {}) {
+    this.maxWaitMs = options.maxWaitMs ?? 1_000;
+  }
 
   /** `fn`'s result, shared with every other caller of `key` that asked before the shared call started. */
   run(key: string, fn: () => Promise<V>): Promise<V> {
     let state = this.keys.get(key);
-    if (!state) this.keys.set(key, (state = { running: false, next: null }));
+    if (!state) this.keys.set(key, (state = { inFlight: 0, next: null }));
     if (state.next) return state.next.promise;
-    const next = deferred<V>(fn);
+    const next = newBatch<V>(fn);
     state.next = next;
-    if (!state.running) setImmediate(() => this.start(key, state!));
+    const owner = state;
+    if (owner.inFlight === 0) setImmediate(() => this.start(key, owner, next));
+    else next.timer = setTimeout(() => this.start(key, owner, next), this.maxWaitMs).unref();
     return next.promise;
   }
 
-  private start(key: string, state: KeyState<V>): void {
-    const batch = state.next!;
+  private start(key: string, state: KeyState<V>, batch: Batch<V>): void {
+    // Started once: by its turn, by the previous call settling, or by the wait running out, whichever is first.
+    if (state.next !== batch) return;
+    clearTimeout(batch.timer);
     // From here on, a caller of this key joins the batch after this one: this call may already be under way.
     state.next = null;
-    state.running = true;
+    state.inFlight++;
     const settled = () => {
-      state.running = false;
-      if (state.next) setImmediate(() => this.start(key, state));
-      else this.keys.delete(key);
+      state.inFlight--;
+      const waiting = state.next;
+      if (waiting && state.inFlight === 0) setImmediate(() => this.start(key, state, waiting));
+      else if (!waiting && state.inFlight === 0 && this.keys.get(key) === state) this.keys.delete(key);
     };
-    let call: Promise<V>;
-    try {
-      call = batch.fn();
-    } catch (err) {
-      call = Promise.reject(err);
-    }
-    call.then(
+    // A plain value or a synchronous throw of `fn` settles the batch like a promise would.
+    new Promise<V>((resolve) => resolve(batch.fn())).then(
       (value) => {
         settled();
         batch.resolve(value);
@@ -58,16 +73,18 @@ interface Batch<V> {
   promise: Promise<V>;
   resolve(value: V): void;
   reject(err: unknown): void;
+  /** Starts the batch if the call in flight has not settled within `maxWaitMs`. */
+  timer?: NodeJS.Timeout;
 }
 
 interface KeyState<V> {
-  /** A call of this key is under way. */
-  running: boolean;
-  /** The callers waiting for the next call (made on the next turn, or when the running one settles). */
+  /** Calls of this key under way (more than one only after a call outlived `maxWaitMs`). */
+  inFlight: number;
+  /** The callers waiting for the next call. */
   next: Batch<V> | null;
 }
 
-function deferred<V>(fn: () => Promise<V>): Batch<V> {
+function newBatch<V>(fn: () => Promise<V>): Batch<V> {
   const batch = { fn } as Batch<V>;
   batch.promise = new Promise<V>((resolve, reject) => Object.assign(batch, { resolve, reject }));
   return batch;

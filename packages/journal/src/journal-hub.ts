@@ -67,20 +67,23 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
   const channels = new Map<string, Channel>();
   let closed = false;
   let connectedBefore = false;
-  // ioredis runs its ready check (INFO) once connected. A SUBSCRIBE written before that puts the connection in
-  // subscriber mode, the INFO is refused and the connection drops ("only subscriber commands may be used"), so
-  // (un)subscribes wait for the first 'ready' (on a cluster, and for a first SUBSCRIBE), in call order. `close`
-  // releases them (they then fail).
-  let release!: () => void;
-  let notReady: Promise<void> | null = new Promise<void>((resolve) => (release = resolve));
-  notReady.then(() => (notReady = null));
-  sub.once("ready", () => {
-    if (!redis.isCluster) return release();
-    // A cluster connects the node it subscribes through only at the first SUBSCRIBE, and writes a SUBSCRIBE that
-    // arrives during that node's own ready check at once, which fails the check and every subscribe with it. So
-    // one SUBSCRIBE of a channel of the hub's own goes alone first, and the others find the node ready.
-    sub.subscribe(`${prefix}:journal-hub`).catch(onError).finally(release);
-  });
+  // ioredis runs its ready check (INFO) once connected. A SUBSCRIBE written before that (ioredis writes commands
+  // allowed while Redis loads, SUBSCRIBE among them, as soon as the socket connects) puts the connection in
+  // subscriber mode, the INFO is refused and the connection drops ("only subscriber commands may be used"). So
+  // (un)subscribes wait for 'ready', in call order, each time the connection comes back too: the gate closes on
+  // 'close' and opens on the next 'ready'. `close` opens it for good (the commands then fail).
+  let release: () => void = () => undefined;
+  let notReady: Promise<void> | null = null;
+  const closeGate = () => {
+    if (notReady) return;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    notReady = gate;
+    gate.then(() => {
+      if (notReady === gate) notReady = null;
+    });
+  };
+  closeGate();
+  sub.on("ready", () => release());
   const whenReady = <T>(command: () => Promise<T>): Promise<T> => (notReady ? notReady.then(command) : command());
 
   sub.on("error", onError);
@@ -98,7 +101,9 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     }
   });
   sub.on("close", () => {
-    if (!connectedBefore || closed) return;
+    if (closed) return;
+    closeGate();
+    if (!connectedBefore) return;
     for (const channel of channels.values()) for (const listener of channel.listeners) listener.onDisconnect?.();
   });
   sub.on("ready", () => {

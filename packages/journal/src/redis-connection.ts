@@ -19,14 +19,12 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
   const redisOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, ...options };
   let redis: Redis;
   if (cluster) {
-    // The seed's credentials are every node's: a cluster's nodes share them.
-    const { username, password } = new URL(url);
-    const auth = { ...(username ? { username: decodeURIComponent(username) } : {}), ...(password ? { password: decodeURIComponent(password) } : {}) };
-    // No auto-pipelining on a cluster: ioredis files an auto-pipelined command under the node of its first
-    // argument, which for a script called with its key count first (the journal's batch) is the count, not a key,
-    // and the pipeline then fails as cross-node. The journal batches per slot itself (ScriptBatcher).
-    const { enableAutoPipelining: _ignored, ...perNode } = redisOptions;
-    redis = new Cluster([url], { enableReadyCheck: true, redisOptions: { ...perNode, ...auth } }) as unknown as Redis;
+    const seed = new URL(url);
+    const perNode: RedisOptions = { ...withoutAutoPipelining(redisOptions), ...credentialsOf(seed) };
+    // rediss:// turns TLS on only in the single-node constructor; a cluster's nodes get it from their options.
+    if (seed.protocol === "rediss:") perNode.tls ??= {};
+    redis = new Cluster([url], { enableReadyCheck: true, redisOptions: perNode }) as unknown as Redis;
+    seeds.set(redis, { url, options: perNode });
   } else {
     redis = new Redis(url, redisOptions);
   }
@@ -35,16 +33,47 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
   return redis;
 }
 
-/** A second connection to the same Redis (or cluster) for SUBSCRIBE, which takes a connection over. */
+/**
+ * A second connection for SUBSCRIBE, which takes a connection over. On a cluster it is a plain connection to the
+ * seed node, not the Cluster's own subscriber: a plain SUBSCRIBE on any node hears every node's PUBLISH, and a
+ * plain connection reports its drops ('close', then 'ready' once it re-subscribed), which the journal hub needs
+ * to re-read what it missed. The Cluster's subscriber moves to another node on a drop without telling anyone
+ * (seen: messages published meanwhile lost, no event), and races its own ready check with the first SUBSCRIBEs.
+ * The cost: live delivery depends on that one node being up (streams hold back and resume when it is back).
+ */
 export function subscriberConnection(redis: Redis, connectionName: string): Redis {
   if (!redis.isCluster) return redis.duplicate({ connectionName });
-  const cluster = redis as unknown as Cluster;
-  // A Cluster's duplicate takes (startupNodes, options) and replaces `redisOptions` whole: the node options (auth,
-  // retries) are passed on. No ready check on the node it subscribes through: ioredis would send that node its INFO
-  // after the SUBSCRIBE the cluster already wrote, which a subscribed connection refuses, failing the subscribe.
-  return cluster.duplicate(undefined, {
-    redisOptions: { ...cluster.options.redisOptions, connectionName, enableReadyCheck: false },
-  }) as unknown as Redis;
+  const seed = seeds.get(redis) ?? seedOfForeignCluster(redis as unknown as Cluster);
+  return new Redis(seed.url, { ...seed.options, connectionName });
+}
+
+interface Seed {
+  url: string;
+  options: RedisOptions;
+}
+/** The seed node and node options of each cluster connection made here (for its subscriber connections). */
+const seeds = new WeakMap<Redis, Seed>();
+
+/** A Cluster made elsewhere (tests): its first startup node (a private field of ioredis) and node options. */
+function seedOfForeignCluster(cluster: Cluster): Seed {
+  const first = (cluster as unknown as { startupNodes: Array<string | { host?: string; port?: number }> }).startupNodes[0];
+  const url = typeof first === "string" ? first : `redis://${first?.host ?? "127.0.0.1"}:${first?.port ?? 6379}`;
+  return { url, options: withoutAutoPipelining(cluster.options.redisOptions ?? {}) };
+}
+
+function credentialsOf(url: URL): RedisOptions {
+  // The seed's credentials are every node's: a cluster's nodes share them.
+  return { ...(url.username ? { username: decodeURIComponent(url.username) } : {}), ...(url.password ? { password: decodeURIComponent(url.password) } : {}) };
+}
+
+/**
+ * No auto-pipelining on a cluster: ioredis files an auto-pipelined command under the node of its first argument,
+ * which for a script called with its key count first (the journal's batch) is the count, not a key, and the
+ * pipeline then fails as cross-node. The journal batches per slot itself (ScriptBatcher).
+ */
+function withoutAutoPipelining(options: RedisOptions): RedisOptions {
+  const { enableAutoPipelining: _off, ...rest } = options;
+  return rest;
 }
 
 /** The servers to run a keyspace-wide command on (SCAN): every master of a cluster, or the one server. */
