@@ -125,6 +125,8 @@ interface Sample {
   lagAllMs: number[];
   clientCpuCores: number[];
   cpu: CpuShare;
+  /** Runline's CPU over the scenario (joins included) per SSE frame it wrote, µs. */
+  cpuUsPerFrame: number;
   rss: { peakRssMb: number; rssBeforeMb: number };
 }
 
@@ -140,6 +142,7 @@ async function measure(
 ): Promise<Sample> {
   const threadId = await createThread(url);
   const cpuMonitor = startCpuMonitor(runlinePid);
+  const cpuFrom = performance.now();
   const mem = startProcMemorySampler(runlinePid);
   const res = await fetch(`${url}/threads/${threadId}/runs`, {
     method: "POST",
@@ -159,6 +162,7 @@ async function measure(
     await new Promise((r) => setTimeout(r, 50));
   }
   const cpu = cpuMonitor.stop();
+  const cpuWallS = (performance.now() - cpuFrom) / 1000;
   const rss = mem.stop();
 
   const entries = (await redis.xrange(journalKeys(prefix).events(runId), "-", "+")) as Array<[string, string[]]>;
@@ -172,6 +176,9 @@ async function measure(
     wallMs: metadata && end ? ms(end) - ms(metadata) : Number.NaN,
     msPerToken: tokenIds.length > 1 ? (ms(tokenIds.at(-1)!) - ms(tokenIds[0]!)) / (tokenIds.length - 1) : Number.NaN,
   };
+  // What delivery costs per frame: Runline's CPU over the scenario (joins included) over the frames it wrote.
+  const framesPerSubscriber = entries.filter(([, f]) => ["metadata", "values", "messages", "end"].includes(eventOf(f).split("|")[0]!)).length;
+  const cpuUsPerFrame = subscribers > 0 ? (cpu.runlineCores * cpuWallS * 1e6) / (subscribers * framesPerSubscriber) : Number.NaN;
   const digest = createHash("sha1").update(tokenIds.join(",")).digest("hex");
   const results: SubscriberResult[] = reports.flatMap((r) => r?.results ?? []);
   const failures: string[] = [];
@@ -192,6 +199,7 @@ async function measure(
     lagAllMs: results.flatMap((r) => r.lagMs),
     clientCpuCores: reports.filter((r): r is ClientReport => !!r).map((r) => r.cpuCores),
     cpu,
+    cpuUsPerFrame,
     rss,
   };
 }
@@ -330,7 +338,7 @@ async function main(): Promise<void> {
         const a = summarize(sample.lagAllMs);
         console.error(
           `fanout: S=${s} rep ${rep}: exact ${sample.exact}/${s}, join p50/p95 ${f1(j.p50)}/${f1(j.p95)} ms (headers ${f1(h.p50)}/${f1(h.p95)}), lag live p50/p95/max ${f1(l.p50)}/${f1(l.p95)}/${f1(l.max)} ms, all p95 ${f1(a.p95)}, ` +
-            `run ${f2(sample.run.msPerToken)} ms/token ${sample.run.wallMs} ms wall (${sample.run.tokens} tokens); Runline ${f2(sample.cpu.runlineCores)} cores, clients ${sample.clientCpuCores.map(f2).join("+")}, ` +
+            `run ${f2(sample.run.msPerToken)} ms/token ${sample.run.wallMs} ms wall (${sample.run.tokens} tokens); Runline ${f2(sample.cpu.runlineCores)} cores (${f1(sample.cpuUsPerFrame)} µs per frame written), clients ${sample.clientCpuCores.map(f2).join("+")}, ` +
             `machine ${f2(sample.cpu.machineCores)} (busy before ${(quiet.busy * 100).toFixed(0)}%), RSS peak ${sample.rss.peakRssMb.toFixed(0)} MB` +
             (sample.failures.length ? `; FAILURES: ${sample.failures.join(" | ")}` : ""),
         );
