@@ -27,17 +27,44 @@ export function formatSseFrame(entry: { id?: string; event: string; dataJson: st
   return `event: ${entry.event}\ndata: ${entry.dataJson}${entry.id ? `\nid: ${entry.id}` : ""}\n\n`;
 }
 
+/** A frame's bytes, and the same bytes framed as one HTTP/1.1 chunk (size line, frame, CRLF). */
+export interface EncodedSseFrame {
+  frame: Buffer;
+  chunk: Buffer;
+}
+
 // One encoded frame per journal entry object, shared by every stream of this process that writes it: the journal
 // hub hands the same live entry to all of a run's subscribers, and the readers sharing a backlog page share its
 // entries. At a thousand subscribers of one run, the frame is built and UTF-8 encoded once instead of a thousand
 // times, and each response writes the same bytes. Weak: a frame lives as long as its entry.
-const encodedFrames = new WeakMap<JournalEntry, Buffer>();
+const encodedFrames = new WeakMap<JournalEntry, EncodedSseFrame>();
 
-/** {@link formatSseFrame} of a journal entry, as bytes, encoded once per entry object. */
-export function encodedSseFrame(entry: JournalEntry): Buffer {
-  let frame = encodedFrames.get(entry);
-  if (!frame) encodedFrames.set(entry, (frame = Buffer.from(formatSseFrame(entry))));
-  return frame;
+/** {@link formatSseFrame} of a journal entry, as bytes (bare and as a chunk), encoded once per entry object. */
+export function encodedSseFrame(entry: JournalEntry): EncodedSseFrame {
+  let encoded = encodedFrames.get(entry);
+  if (!encoded) {
+    const text = formatSseFrame(entry);
+    const size = Buffer.byteLength(text);
+    const head = `${size.toString(16)}\r\n`;
+    const chunk = Buffer.from(`${head}${text}\r\n`);
+    encoded = { chunk, frame: chunk.subarray(head.length, head.length + size) };
+    encodedFrames.set(entry, encoded);
+  }
+  return encoded;
+}
+
+/**
+ * Writes one frame; returns the stream to wait on for 'drain' when that write filled its buffer, else null.
+ * While the response owns its socket and sends chunked (every HTTP/1.1 SSE response here), the frame goes to the
+ * socket as its prebuilt chunk, in one write: `res.write` would make four of it (size line, frame, CRLF, each
+ * through the socket's write path), per subscriber per frame. Anything else (HTTP/1.0, a pipelined response
+ * still queued behind another on its socket, a socket gone) goes through `res.write`.
+ */
+function writeFrame(res: Response, encoded: EncodedSseFrame): NodeJS.EventEmitter | null {
+  const socket = res.socket;
+  const ownsSocket = !!socket && (socket as { _httpMessage?: unknown })._httpMessage === res && !socket.destroyed;
+  if (ownsSocket && res.chunkedEncoding && res.headersSent && !res.writableEnded) return socket!.write(encoded.chunk) ? null : socket;
+  return res.write(encoded.frame) ? null : res;
 }
 
 /** The event name without its `|namespace` suffix (what a stream mode filter matches). */
@@ -77,13 +104,14 @@ export async function pipeSse(
   res.on("close", onClose);
   // A heartbeat only into an empty socket buffer: behind a full one it would be one more thing to buffer.
   const slowClientMs = options.slowClientMs ?? 30_000;
-  const heartbeat = setInterval(() => res.writableNeedDrain || res.write(": heartbeat\n\n"), options.heartbeatMs);
+  const heartbeat = setInterval(() => res.writableNeedDrain || res.socket?.writableNeedDrain || res.write(": heartbeat\n\n"), options.heartbeatMs);
   try {
     for await (const entry of subscribe(controller.signal)) {
       // Backpressure: a full socket buffer stops the pull from the journal until the client reads, so what a
       // connection holds in memory is bounded by its socket buffer, never by the length of the run.
-      if (options.events.has(baseEventOf(entry.event)) && !res.write(encodedSseFrame(entry))) {
-        if (!(await drained(res, controller.signal, slowClientMs))) {
+      const full = options.events.has(baseEventOf(entry.event)) ? writeFrame(res, encodedSseFrame(entry)) : null;
+      if (full) {
+        if (!(await drained(full, controller.signal, slowClientMs))) {
           if (!controller.signal.aborted) {
             res.write(formatSseFrame({ event: "error", dataJson: JSON.stringify(SLOW_CLIENT_EVENT) }));
             // The goodbye may never be read either: past one more period the socket is closed with what it holds.
@@ -107,19 +135,19 @@ export async function pipeSse(
   }
 }
 
-/** Resolves true once the response drained, false after `timeoutMs` or when the client left. */
-function drained(res: Response, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+/** Resolves true once `stream` (the response or its socket) drained, false after `timeoutMs` or when the client left. */
+function drained(stream: NodeJS.EventEmitter, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const done = (ok: boolean) => {
       clearTimeout(timer);
-      res.off("drain", onDrain);
+      stream.off("drain", onDrain);
       signal.removeEventListener("abort", onAbort);
       resolve(ok);
     };
     const onDrain = () => done(true);
     const onAbort = () => done(false);
     const timer = setTimeout(() => done(false), timeoutMs);
-    res.on("drain", onDrain);
+    stream.on("drain", onDrain);
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }
