@@ -1,7 +1,7 @@
 // The Redis key layout is cluster-ready: against a real three-master Redis Cluster on private loopback ports, a
 // run's journal (append script over stream + fence, MULTI reads, live pub/sub) and the BullMQ run queue work
 // unchanged, every key of one run sits in one slot, and different runs spread over the shards.
-import { createJournalHub, createJournalWriter, journalKeys, readRange, subscribeRun, type JournalEntry } from "@runline/journal";
+import { createJournalHub, createJournalWriter, createRedis, journalKeys, readRange, subscribeRun, type JournalEntry } from "@runline/journal";
 import { createRunQueue, createRunWorker, queuePrefix } from "@runline/queue";
 import { startPrivateRedisCluster, waitFor, type PrivateRedisCluster } from "@runline/testing";
 import { Cluster, type Redis } from "ioredis";
@@ -14,7 +14,9 @@ const asRedis = () => client as unknown as Redis;
 
 beforeAll(async () => {
   cluster = await startPrivateRedisCluster(3);
-  client = new Cluster(cluster.startupNodes, { redisOptions: { maxRetriesPerRequest: null } });
+  // As the runtime makes it (RUNLINE_REDIS_CLUSTER): its subscriber connections need the seed it was made from.
+  const [seed] = cluster.startupNodes;
+  client = createRedis({ url: `redis://${seed!.host}:${seed!.port}`, cluster: true }) as unknown as Cluster;
 }, 60_000);
 
 afterAll(async () => {

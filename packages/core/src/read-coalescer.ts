@@ -52,7 +52,7 @@ export class ReadCoalescer<V> {
       state.inFlight--;
       const waiting = state.next;
       if (waiting && state.inFlight === 0) setImmediate(() => this.start(key, state, waiting));
-      else if (!waiting && state.inFlight === 0 && this.keys.get(key) === state) this.keys.delete(key);
+      else if (!waiting && state.inFlight === 0) this.keys.delete(key);
     };
     // A plain value or a synchronous throw of `fn` settles the batch like a promise would.
     new Promise<V>((resolve) => resolve(batch.fn())).then(

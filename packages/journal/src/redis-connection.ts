@@ -43,7 +43,8 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
  */
 export function subscriberConnection(redis: Redis, connectionName: string): Redis {
   if (!redis.isCluster) return redis.duplicate({ connectionName });
-  const seed = seeds.get(redis) ?? seedOfForeignCluster(redis as unknown as Cluster);
+  const seed = seeds.get(redis);
+  if (!seed) throw new TypeError("A Redis Cluster connection must be made by createRedis (its subscribers connect to its seed node)");
   return new Redis(seed.url, { ...seed.options, connectionName });
 }
 
@@ -53,13 +54,6 @@ interface Seed {
 }
 /** The seed node and node options of each cluster connection made here (for its subscriber connections). */
 const seeds = new WeakMap<Redis, Seed>();
-
-/** A Cluster made elsewhere (tests): its first startup node (a private field of ioredis) and node options. */
-function seedOfForeignCluster(cluster: Cluster): Seed {
-  const first = (cluster as unknown as { startupNodes: Array<string | { host?: string; port?: number }> }).startupNodes[0];
-  const url = typeof first === "string" ? first : `redis://${first?.host ?? "127.0.0.1"}:${first?.port ?? 6379}`;
-  return { url, options: withoutAutoPipelining(cluster.options.redisOptions ?? {}) };
-}
 
 function credentialsOf(url: URL): RedisOptions {
   // The seed's credentials are every node's: a cluster's nodes share them.

@@ -142,7 +142,7 @@ export class RunsService {
     return run;
   }
 
-  /** Reads of one run in one turn share one query (a thousand subscribers joining a run at once). */
+  /** Reads of one run asked for at about the same time share one query (a thousand subscribers joining a run at once). */
   private readonly reads = new ReadCoalescer<RunRecord | null>();
 
   async get(tenantId: string, threadId: string, runId: string): Promise<RunRecord> {
