@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { decodeLiveMessage } from "./entry";
 import { EntryQueue } from "./entry-queue";
 import { compareStreamIds, isStreamId, normaliseLastEventId } from "./stream-id";
@@ -54,5 +56,22 @@ describe("EntryQueue", () => {
     q.clear();
     expect(q.size).toBe(0);
     expect(q.shift()).toBeUndefined();
+  });
+
+  it("lets go of an entry once it was shifted, before any compaction", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const q = new EntryQueue();
+    const refs: WeakRef<object>[] = [];
+    for (let n = 0; n < 10; n++) {
+      const entry = { id: `${n}-0`, event: "values", dataJson: "x".repeat(1000) };
+      refs.push(new WeakRef(entry));
+      q.push(entry);
+    }
+    for (let n = 0; n < 5; n++) q.shift();
+    // WeakRef targets are kept until the end of the current job: collect after a turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(refs.map((r) => r.deref() !== undefined)).toEqual([false, false, false, false, false, true, true, true, true, true]);
   });
 });
