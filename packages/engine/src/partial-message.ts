@@ -29,7 +29,7 @@ export function buildPartialMessage(streamed: Pick<StreamedMessage, "id" | "chun
   const providerFinish = merged.response_metadata?.finish_reason;
   const partial: PartialMarker = {
     cancelled: true,
-    token_count: streamed.chunks.length,
+    token_count: streamed.tokens ?? streamed.chunks.length,
     ...marker,
     ...(typeof providerFinish === "string" ? { provider_finish_reason: providerFinish } : {}),
   };

@@ -74,7 +74,7 @@ export async function savePartialOutput(options: SavePartialOptions): Promise<Sa
       const id: string = written.configurable.checkpoint_id;
       saved = {
         message_id: (streamed.at(-1) ?? byNode.at(-1)?.messages.at(-1))?.id ?? null,
-        token_count: streamed.reduce((n, m) => n + m.chunks.length, 0),
+        token_count: streamed.reduce((n, m) => n + m.tokens, 0),
         checkpoint_id: id,
         parent_checkpoint_id: head.config.configurable.checkpoint_id,
         action,
