@@ -71,3 +71,13 @@ describe("RUNLINE_PROCESSES", () => {
     expect(loadConfig({ RUNLINE_PROCESSES: "4", RUNLINE_PG_POOL_MAX: "30" }).postgres.max).toBe(30);
   });
 });
+
+describe("RUNLINE_HEAP_GROWTH_PERCENT", () => {
+  it("defaults to 3× the live heap; 0 leaves V8's own heuristics; out of range is refused", () => {
+    expect(loadConfig({}).heapGrowthPercent).toBe(200);
+    expect(loadConfig({ RUNLINE_HEAP_GROWTH_PERCENT: "0" }).heapGrowthPercent).toBe(0);
+    expect(loadConfig({ RUNLINE_HEAP_GROWTH_PERCENT: "100" }).heapGrowthPercent).toBe(100);
+    expect(() => loadConfig({ RUNLINE_HEAP_GROWTH_PERCENT: "-1" })).toThrow(/RUNLINE_HEAP_GROWTH_PERCENT/);
+    expect(() => loadConfig({ RUNLINE_HEAP_GROWTH_PERCENT: "fast" })).toThrow(/RUNLINE_HEAP_GROWTH_PERCENT/);
+  });
+});
