@@ -48,6 +48,15 @@ describe("open streams per tenant and in all", () => {
 
       open[0].close();
       await waitFor(async () => (await counter.count("alpha")).tenant === 1, { what: "the closed stream's slot to be released" });
+      // A create that fails (no such thread) gives its slot back before answering.
+      const missing = await fetch(`${t.url}/threads/00000000-0000-4000-8000-000000000000/runs/stream`, {
+        method: "POST",
+        headers: { "x-api-key": "key-a", "content-type": "application/json" },
+        body: JSON.stringify(longRun),
+      });
+      expect(missing.status).toBe(404);
+      await missing.body?.cancel();
+      expect(await counter.count("alpha")).toEqual({ tenant: 1, all: 1 });
       open.push(await join());
       expect(open[2].status).toBe(200);
       expect(await counter.count("alpha")).toEqual({ tenant: 2, all: 2 });
