@@ -1,4 +1,3 @@
-import { setFlagsFromString } from "node:v8";
 import { loadConfig, type RunlineConfig } from "@runline/config";
 import { runDemo } from "./demo";
 import { isClusterChild, reportReadyToPrimary, startCluster } from "./cluster";
@@ -9,8 +8,6 @@ import { createLogger, errorFields, type Logger, type LogLevel } from "./logger"
  * modules (LangGraph, BullMQ, Express, …) it holds ~85 MB instead of ~165.
  */
 async function startRunline(config: RunlineConfig) {
-  // V8 reads the factor at every full collection, so setting it before the heap grows is as good as the flag.
-  if (config.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
   const { startRunline: start } = await import("./runtime.js");
   return start(config);
 }
@@ -135,6 +132,8 @@ async function maybeRunDemo(
 }
 
 main().catch((err) => {
-  process.stderr.write(`runline: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  // A bad setting is told in its message; anything else (a module that failed to load) keeps its stack.
+  const detail = err instanceof Error ? (err.message.startsWith("Invalid configuration") ? err.message : (err.stack ?? err.message)) : String(err);
+  process.stderr.write(`runline: failed to start: ${detail}\n`);
   process.exit(1);
 });

@@ -22,6 +22,7 @@ import {
 } from "@runline/observability";
 import { createRedis, createRunQueue, RunControl } from "@runline/queue";
 import { startRunWorker, type RunWorkerHandle } from "@runline/worker-app";
+import { applyHeapGrowth } from "./heap-growth";
 import { createLogger, errorFields, type Logger } from "./logger";
 
 export const RUNLINE_VERSION = "0.1.0";
@@ -48,6 +49,7 @@ export interface Runline {
  * closes everything in dependency order.
  */
 export async function startRunline(config: RunlineConfig, options: { logger?: Logger } = {}): Promise<Runline> {
+  applyHeapGrowth(config.heapGrowthPercent);
   const logger = options.logger ?? createLogger("runline", config.logLevel);
   const metrics = createRunlineMetrics({ version: RUNLINE_VERSION });
   const pool = createPool(config.databaseUrl, config.dbSchema, config.postgres);

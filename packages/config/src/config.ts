@@ -78,9 +78,10 @@ export const RunlineEnvSchema = z
     RUNLINE_PROCESSES: z.union([z.literal("auto"), z.coerce.number().int().positive().max(256)]).default("auto"),
     /**
      * How far each serving process lets its JavaScript heap grow past what its last full garbage collection kept,
-     * in percent (V8's `--heap-growing-percent`, set at start): 200 = up to 3× the live data. 0 = V8's own
-     * heuristics, which let a busy process reach 4×. At 800 streams (bench/RESULTS.md): ~1.4 GB of RSS with V8's,
-     * ~1.1 GB at 200 for no CPU cost we could measure, ~0.9 GB at 100 for ~7% more CPU per token.
+     * in percent (V8's `--heap-growing-percent`, set at start): 200 = up to 3× the live data. Applied only to a heap
+     * limit of 2 GB or more, where V8's own heuristics let a busy process reach 4× (below it they stay under 2×).
+     * 0 = V8's own. At 800 streams (bench/RESULTS.md): ~1.4 GB of RSS with V8's, ~1.1 GB at 200 for no CPU cost we
+     * could measure, ~0.9 GB at 100 for ~7% more CPU per token.
      */
     RUNLINE_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(300).default(200),
     /** Runs one worker process executes at once; `auto` = sized from the heap (see `autoWorkerConcurrency`). */
