@@ -30,11 +30,16 @@ describe("PartialCollector", () => {
     expect(merged.additional_kwargs.runline_dropped_tool_calls).toEqual([{ id: "call_1", name: "search", args: '{"q": "light"}' }]);
   });
 
-  it("leaves chunks it cannot concatenate as they are", () => {
+  it("leaves chunks it cannot concatenate as they are, and goes on collecting", () => {
     const collector = new PartialCollector();
     for (let i = 0; i < MERGE_AT + 2; i++) collector.add({ id: "m-1", content: String(i) }, { langgraph_node: "llm" });
-    const [streamed] = collector.inFlight();
-    expect(streamed!.chunks.length).toBe(MERGE_AT + 2);
-    expect(streamed!.tokens).toBe(MERGE_AT + 2);
+    // Fields of the same name with different types: LangChain's concat throws; the stream must not.
+    const clash = (i: number) => new AIMessageChunk({ id: "m-2", content: "x", additional_kwargs: { extra: i % 2 ? "text" : { nested: true } } as never });
+    for (let i = 0; i < MERGE_AT + 2; i++) expect(() => collector.add(clash(i), { langgraph_node: "llm" })).not.toThrow();
+    const [plain, clashing] = collector.inFlight();
+    expect(plain!.chunks.length).toBe(MERGE_AT + 2);
+    expect(plain!.tokens).toBe(MERGE_AT + 2);
+    expect(clashing!.chunks.length).toBe(MERGE_AT + 2);
+    expect(clashing!.tokens).toBe(MERGE_AT + 2);
   });
 });

@@ -32,6 +32,7 @@ export const MERGE_AT = 32;
 export class PartialCollector {
   private readonly messages = new Map<string, StreamedMessage>();
   private completed = new Set<string>();
+  private readonly unmergeable = new WeakSet<StreamedMessage>();
 
   add(chunk: any, metadata: Record<string, unknown>, namespace: string[] = []): void {
     const id: string | undefined = chunk?.id;
@@ -39,8 +40,14 @@ export class PartialCollector {
     const entry = this.entry(id, namespace, metadata);
     entry.chunks.push(chunk);
     entry.tokens += 1;
-    if (entry.chunks.length === MERGE_AT && entry.chunks.every((c) => typeof c?.concat === "function")) {
-      entry.chunks = [entry.chunks.reduce((acc, c) => acc.concat(c))];
+    if (entry.chunks.length >= MERGE_AT && !this.unmergeable.has(entry)) {
+      try {
+        entry.chunks = [entry.chunks.reduce((acc, c) => acc.concat(c))];
+      } catch {
+        // Not chunks LangChain can concatenate (or fields that clash): kept apart, as before merging, and the
+        // stream goes on; a cancel's save meets the same error it always would have.
+        this.unmergeable.add(entry);
+      }
     }
   }
 

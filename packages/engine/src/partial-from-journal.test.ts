@@ -1,4 +1,5 @@
 import { collectorFromJournal } from "./partial-from-journal";
+import { buildPartialMessage } from "./partial-message";
 
 async function* entries(list: [string, unknown][]) {
   for (const [event, data] of list) yield { event, dataJson: JSON.stringify(data) };
@@ -22,5 +23,20 @@ describe("collectorFromJournal (a dead worker's partial, rebuilt from its journa
       ["m1", "research", true, 1],
       ["m2", "research", false, 1],
     ]);
+  });
+
+  it("keeps the provider's usage, as a live cancel's partial does", async () => {
+    const usage = { input_tokens: 5, output_tokens: 2, total_tokens: 7 };
+    const collector = await collectorFromJournal(
+      entries([
+        ["metadata", { attempt: 1 }],
+        ["messages", chunk("m1", "Once", "llm")],
+        ["messages", [{ type: "AIMessageChunk", id: "m1", content: " upon", usage_metadata: usage }, { langgraph_node: "llm" }]],
+      ]),
+    );
+    const [streamed] = collector.inFlight();
+    const partial = buildPartialMessage(streamed!, { run_id: "r1", action: "interrupt", reason: "worker_lost" });
+    expect(partial.content).toBe("Once upon");
+    expect(partial.usage_metadata).toMatchObject(usage);
   });
 });

@@ -39,6 +39,8 @@ export async function collectorFromJournal(entries: AsyncIterable<EntryLike>, fr
           additional_kwargs: chunk.additional_kwargs ?? {},
           response_metadata: chunk.response_metadata ?? {},
           tool_call_chunks: chunk.tool_call_chunks ?? [],
+          // Kept like a live cancel's partial keeps it (the usage chunk's counts, when the provider sent them).
+          ...(chunk.usage_metadata ? { usage_metadata: chunk.usage_metadata } : {}),
         }),
         metadata ?? {},
         namespace,
