@@ -23,7 +23,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { journalKeys } from "@runline/journal";
+import { baseEventName, journalKeys } from "@runline/journal";
 import { createTestNamespace } from "@runline/testing";
 import { describeEnvironment, type Environment } from "./lib/environment";
 import type { ClientReport, FanoutGo, SubscriberResult } from "./lib/fanout-client";
@@ -167,7 +167,7 @@ async function measure(
 
   const entries = (await redis.xrange(journalKeys(prefix).events(runId), "-", "+")) as Array<[string, string[]]>;
   const eventOf = (fields: string[]) => fields[fields.indexOf("e") + 1] ?? "";
-  const tokenIds = entries.filter(([, f]) => eventOf(f).split("|")[0] === "messages").map(([id]) => id);
+  const tokenIds = entries.filter(([, f]) => baseEventName(eventOf(f)) === "messages").map(([id]) => id);
   const ms = (id: string) => Number(id.split("-")[0]);
   const metadata = entries.find(([, f]) => eventOf(f) === "metadata")?.[0];
   const end = entries.find(([, f]) => eventOf(f) === "end")?.[0];
@@ -177,7 +177,7 @@ async function measure(
     msPerToken: tokenIds.length > 1 ? (ms(tokenIds.at(-1)!) - ms(tokenIds[0]!)) / (tokenIds.length - 1) : Number.NaN,
   };
   // What delivery costs per frame: Runline's CPU over the scenario (joins included) over the frames it wrote.
-  const framesPerSubscriber = entries.filter(([, f]) => ["metadata", "values", "messages", "end"].includes(eventOf(f).split("|")[0]!)).length;
+  const framesPerSubscriber = entries.filter(([, f]) => ["metadata", "values", "messages", "end"].includes(baseEventName(eventOf(f)))).length;
   const cpuUsPerFrame = subscribers > 0 ? (cpu.runlineCores * cpuWallS * 1e6) / (subscribers * framesPerSubscriber) : Number.NaN;
   const digest = createHash("sha1").update(tokenIds.join(",")).digest("hex");
   const results: SubscriberResult[] = reports.flatMap((r) => r?.results ?? []);

@@ -9,12 +9,12 @@
 // in a child with a heap large enough to parse it. `--drill object:PartialCollector` also prints what the median
 // instance of that constructor retains.
 import { execFile, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createTestNamespace } from "@runline/testing";
-import { startRunlineProcess } from "./lib/runline-target";
+import { procMemoryMb, startRunlineProcess } from "./lib/runline-target";
 
 const OUT_DIR = path.resolve(__dirname, "out", "heap");
 
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   try {
     client = execFile(process.execPath, ["--import", "tsx", path.join(__dirname, "lib/scale-client.ts"), target.url, values.streams!, values.tokens!, "10"], { maxBuffer: 1 << 26 });
     await sleep(Number(values["after-ms"]));
-    const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${target.pid}/status`, "utf8"))?.[1]) / 1024;
+    const { rssMb } = procMemoryMb(target.pid);
     process.kill(target.pid, "SIGUSR2");
     const file = await waitForSnapshot(OUT_DIR, 300_000);
     process.stdout.write(`${values.streams} streams, snapshot ${values["after-ms"]} ms after they started; process RSS ${rssMb.toFixed(0)} MB\n`);

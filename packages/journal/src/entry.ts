@@ -7,6 +7,15 @@ export const END_EVENT = "end";
  */
 export const GAP_EVENT = "gap";
 
+/**
+ * The event name without its `|namespace` suffix (`messages|agent:1` → `messages`): what a stream-mode filter
+ * matches, and a bounded metric label.
+ */
+export function baseEventName(event: string): string {
+  const bar = event.indexOf("|");
+  return bar < 0 ? event : event.slice(0, bar);
+}
+
 /** One journal event as the worker writes it. */
 export interface JournalEvent {
   /** `metadata`, `values`, `messages`, `updates`, `custom`, `error`, or the terminal `end`. */

@@ -1,6 +1,7 @@
 /** @runline/journal: the run event journal (Redis Stream per run + live pub/sub) and resumable subscriptions to it. */
 export { journalKeys, type JournalKeys } from "./keys";
 export {
+  baseEventName,
   END_EVENT,
   GAP_EVENT,
   parseEntryData,

@@ -1,4 +1,4 @@
-import type { JournalWriter } from "@runline/journal";
+import { baseEventName, type JournalWriter } from "@runline/journal";
 import type { RunlineMetrics } from "./metrics";
 
 /** Options of {@link observeJournal}. */
@@ -62,6 +62,5 @@ export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, o
 
 /** `messages|subgraph:…` → `messages`: the namespace would make the label unbounded. */
 function baseEvent(event: string): string {
-  const bar = event.indexOf("|");
-  return (bar < 0 ? event : event.slice(0, bar)) || "unknown";
+  return baseEventName(event) || "unknown";
 }

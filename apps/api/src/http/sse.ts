@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import type { JournalEntry } from "@runline/journal";
+import { baseEventName, type JournalEntry } from "@runline/journal";
 
 /** The timing of every SSE stream of an API (from config). */
 export interface SseTiming {
@@ -67,12 +67,6 @@ function writeFrame(res: Response, encoded: EncodedSseFrame): NodeJS.EventEmitte
   return res.write(encoded.frame) ? null : res;
 }
 
-/** The event name without its `|namespace` suffix (what a stream mode filter matches). */
-function baseEventOf(event: string): string {
-  const bar = event.indexOf("|");
-  return bar < 0 ? event : event.slice(0, bar);
-}
-
 /**
  * The only SSE writer: headers, heartbeats, the journal's entries in order, and the end of the response once
  * the run's terminal event went out (or the client left). `entries` must stop when `signal` aborts.
@@ -109,7 +103,7 @@ export async function pipeSse(
     for await (const entry of subscribe(controller.signal)) {
       // Backpressure: a full socket buffer stops the pull from the journal until the client reads, so what a
       // connection holds in memory is bounded by its socket buffer, never by the length of the run.
-      const full = options.events.has(baseEventOf(entry.event)) ? writeFrame(res, encodedSseFrame(entry)) : null;
+      const full = options.events.has(baseEventName(entry.event)) ? writeFrame(res, encodedSseFrame(entry)) : null;
       if (full) {
         if (!(await drained(full, controller.signal, slowClientMs))) {
           if (!controller.signal.aborted) {
