@@ -1,4 +1,4 @@
-import { loadConfig, type RunlineConfig } from "@runline/config";
+import { InvalidConfigError, loadConfig, type RunlineConfig } from "@runline/config";
 import { runDemo } from "./demo";
 import { isClusterChild, reportReadyToPrimary, startCluster } from "./cluster";
 import { createLogger, errorFields, type Logger, type LogLevel } from "./logger";
@@ -133,7 +133,7 @@ async function maybeRunDemo(
 
 main().catch((err) => {
   // A bad setting is told in its message; anything else (a module that failed to load) keeps its stack.
-  const detail = err instanceof Error ? (err.message.startsWith("Invalid configuration") ? err.message : (err.stack ?? err.message)) : String(err);
+  const detail = err instanceof InvalidConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`runline: failed to start: ${detail}\n`);
   process.exit(1);
 });

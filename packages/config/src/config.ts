@@ -264,12 +264,17 @@ export function defaultPoolMax(processes: number): number {
   return Math.min(20, Math.max(4, Math.floor(40 / processes)));
 }
 
+/** What {@link loadConfig} throws: its message names every bad variable, which is all a user needs to see. */
+export class InvalidConfigError extends Error {
+  override readonly name = "InvalidConfigError";
+}
+
 /** Parses the environment (or any record, for tests); throws with every bad variable named. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): RunlineConfig {
   const parsed = RunlineEnvSchema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+    throw new InvalidConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const env = parsed.data;
   const apiKeys = new Map(
