@@ -143,7 +143,8 @@ describe("worker liveness", () => {
 
   it("lists the worker with the run it streams, and none once it closed", async () => {
     expect((await fetch(`${api!.url}/admin/api/workers`)).status).toBe(401);
-    const listed = (await admin(api!, "/workers")).body.workers;
+    const { workers: listed, unreachable_nodes } = (await admin(api!, "/workers")).body;
+    expect(unreachable_nodes).toEqual([]);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ concurrency: expect.any(Number), active_run_ids: [] });
     expect(listed[0].worker_id).toMatch(new RegExp(`^${hostname().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:${process.pid}(#\\d+)?$`));

@@ -1,7 +1,7 @@
 // The whole of Runline (API + worker, `startRunline`) on a real three-master Redis Cluster on private loopback
 // ports (`RUNLINE_REDIS_CLUSTER=1`): BullMQ, the fenced journal, live SSE, stream slots, the cancel and its
 // partial, a resumed join, and the worker heartbeats, with runs whose journals sit on different shards.
-import { listWorkerHeartbeats } from "@runline/queue";
+import { listWorkerHeartbeats, workerHeartbeatKeys } from "@runline/queue";
 import { journalKeys } from "@runline/journal";
 import { collectSse, startPrivateRedisCluster, type PrivateRedisCluster } from "@runline/testing";
 import Redis, { Cluster } from "ioredis";
@@ -109,7 +109,26 @@ it("loses no live entry when the subscriber connections drop mid-run: every toke
 
 it("lists the worker's heartbeat from whichever master holds it", async () => {
   // The test's own Cluster client, typed for the single connection Runline's modules are written against.
-  const workers = await listWorkerHeartbeats(client as unknown as Redis, t.ns.redisPrefix);
+  const { workers, unreachableNodes } = await listWorkerHeartbeats(client as unknown as Redis, t.ns.redisPrefix);
   expect(workers).toHaveLength(1);
   expect(workers[0]).toMatchObject({ worker_id: expect.any(String) });
+  expect(unreachableNodes).toEqual([]);
+});
+
+it("still lists the workers on the other masters while one master does not answer, and names that one", async () => {
+  const redis = client as unknown as Redis;
+  const [worker] = (await listWorkerHeartbeats(redis, t.ns.redisPrefix)).workers;
+  const slot = Number(await client.cluster("KEYSLOT", workerHeartbeatKeys(t.ns.redisPrefix).worker(worker!.worker_id)));
+  const holder = client.slots[slot]![0]!;
+  const other = cluster.nodes.find((node) => !holder.endsWith(`:${node.port}`))!;
+  // Shorter than the cluster's node timeout (2 s), so the cluster itself never marks the paused master failed.
+  other.pause();
+  try {
+    const listing = await listWorkerHeartbeats(redis, t.ns.redisPrefix, { nodeTimeoutMs: 300 });
+    expect(listing.workers.map((w) => w.worker_id)).toEqual([worker!.worker_id]);
+    expect(listing.unreachableNodes).toEqual([`127.0.0.1:${other.port}`]);
+  } finally {
+    other.resume();
+  }
+  expect((await listWorkerHeartbeats(redis, t.ns.redisPrefix)).unreachableNodes).toEqual([]);
 });

@@ -11,3 +11,4 @@ export * from "./wakeup";
 export * from "./thread-key";
 export * from "./read-coalescer";
 export * from "./encoded-json";
+export * from "./with-timeout";

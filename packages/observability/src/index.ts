@@ -1,6 +1,6 @@
 /** @runline/observability: Runline's logger (pino), metrics (prom-client, one registry per instance), health checks and the queue dashboard. */
 export { createLogger, errorFields, REDACTED_FIELDS, SILENT_LOGGER, type CreateLoggerOptions, type Logger, type LogLevel } from "./logger";
-export { cancelMetrics, createRunlineMetrics, FAST_BUCKETS, JOURNAL_SIZE_BUCKETS, SLOW_BUCKETS, withTimeout, type Dependency, type RunlineMetrics } from "./metrics";
+export { cancelMetrics, createRunlineMetrics, FAST_BUCKETS, JOURNAL_SIZE_BUCKETS, SLOW_BUCKETS, type Dependency, type RunlineMetrics } from "./metrics";
 export {
   createRunTelemetry,
   NOOP_ATTEMPT,

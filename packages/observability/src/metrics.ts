@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { withTimeout } from "@runline/core";
 
 /** Buckets (seconds) for things that should take milliseconds: time to first token, cancel latency, queue wait. */
 export const FAST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -104,16 +105,6 @@ export function createRunlineMetrics(options: { version?: string } = {}): Runlin
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };
-}
-
-/** Rejects with "no answer in N ms" when `promise` takes longer (the promise itself keeps running). */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The API's cancel hook on these metrics: `runline_cancels_total{action,outcome}` and, for `wait=1`, the latency. */

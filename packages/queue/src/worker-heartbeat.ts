@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type Redis from "ioredis";
+import { withTimeout } from "@runline/core";
 import { keyspaceNodes } from "./connection";
 
 /** What a live worker process says about itself, every few seconds. */
@@ -117,21 +118,53 @@ export class WorkerHeartbeat {
   }
 }
 
-/** The live workers of this prefix (keys not yet expired), by worker id. */
-export async function listWorkerHeartbeats(redis: Redis, prefix: string): Promise<WorkerHeartbeatValue[]> {
-  const keys = new Set<string>();
-  // On a cluster the workers' keys are spread over the masters: each is scanned.
-  for (const node of keyspaceNodes(redis)) {
-    let cursor = "0";
-    do {
-      const [next, batch] = await node.scan(cursor, "MATCH", workerHeartbeatKeys(prefix).pattern(), "COUNT", 500);
-      cursor = next;
-      for (const key of batch) keys.add(key);
-    } while (cursor !== "0");
-  }
-  if (keys.size === 0) return [];
-  // One GET per key, not MGET: on a cluster the keys are in different slots (a handful of workers).
-  const values = await Promise.all([...keys].map((key) => redis.get(key)));
+/** How long the listing waits for one Redis node (a paused or unreachable master) before it reports it unreachable. */
+export const HEARTBEAT_LISTING_NODE_TIMEOUT_MS = 1000;
+
+export interface WorkerHeartbeatListing {
+  /** The live workers found, by worker id. */
+  workers: WorkerHeartbeatValue[];
+  /** `host:port` of each master that did not answer in time: the workers whose keys it holds are missing. */
+  unreachableNodes: string[];
+}
+
+/**
+ * The live workers of this prefix (keys not yet expired). On a cluster the keys are spread over the masters, each
+ * scanned at the same time and each given `nodeTimeoutMs`: a master that is down or paused costs only the
+ * workers whose keys it holds, and is named in `unreachableNodes`, instead of failing or hanging the listing.
+ */
+export async function listWorkerHeartbeats(
+  redis: Redis,
+  prefix: string,
+  { nodeTimeoutMs = HEARTBEAT_LISTING_NODE_TIMEOUT_MS }: { nodeTimeoutMs?: number } = {},
+): Promise<WorkerHeartbeatListing> {
+  const unreachableNodes: string[] = [];
+  const perNode = await Promise.all(
+    keyspaceNodes(redis).map(async (node) => {
+      try {
+        return await withTimeout(heartbeatsOnNode(redis, node, prefix), nodeTimeoutMs);
+      } catch {
+        unreachableNodes.push(`${node.options.host}:${node.options.port}`);
+        return [];
+      }
+    }),
+  );
+  const workers = perNode.flat().sort((a, b) => a.worker_id.localeCompare(b.worker_id));
+  return { workers, unreachableNodes: unreachableNodes.sort() };
+}
+
+/** Every heartbeat whose key one node holds: SCAN that node, then GET each key through `redis` (routed by slot). */
+async function heartbeatsOnNode(redis: Redis, node: Redis, prefix: string): Promise<WorkerHeartbeatValue[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = await node.scan(cursor, "MATCH", workerHeartbeatKeys(prefix).pattern(), "COUNT", 500);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== "0");
+  if (keys.length === 0) return [];
+  // The keys of one node may still be in different slots, so one GET each (a handful of workers), not MGET.
+  const values = await Promise.all(keys.map((key) => redis.get(key)));
   const workers: WorkerHeartbeatValue[] = [];
   for (const raw of values) {
     if (!raw) continue;
@@ -141,5 +174,5 @@ export async function listWorkerHeartbeats(redis: Redis, prefix: string): Promis
       /* not ours */
     }
   }
-  return workers.sort((a, b) => a.worker_id.localeCompare(b.worker_id));
+  return workers;
 }

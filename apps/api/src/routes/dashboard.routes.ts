@@ -60,7 +60,8 @@ export function dashboardRoutes(deps: DashboardDeps): Record<string, RequestHand
     res.json({ runs: await deps.ops.recent(listQuery(req.query)) });
   });
   api.get("/workers", async (_req, res) => {
-    res.json({ now: new Date().toISOString(), workers: await deps.ops.workers() });
+    const { workers, unreachableNodes } = await deps.ops.workers();
+    res.json({ now: new Date().toISOString(), workers, unreachable_nodes: unreachableNodes });
   });
   // Every checkpoint of the thread (all branches) as a tree, of any tenant (`tenant_id`, or the only one with the id).
   api.get("/threads/:threadId/tree", async (req, res) => {

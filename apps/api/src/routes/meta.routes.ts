@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from "express";
 import { AppError } from "@runline/core";
-import { adminKeyMatches, readAdminKey, withTimeout } from "@runline/observability";
+import { withTimeout } from "@runline/core";
+import { adminKeyMatches, readAdminKey } from "@runline/observability";
 
 export interface HealthChecks {
   /** Each check resolves when its dependency answers; the name is reported on failure. */

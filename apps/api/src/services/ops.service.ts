@@ -152,10 +152,14 @@ export class OpsService {
     return tenants[0] ?? null;
   }
 
-  /** Worker processes whose heartbeat has not expired. */
-  async workers(): Promise<OpsWorkerView[]> {
+  /**
+   * Worker processes whose heartbeat has not expired, and the Redis masters that did not answer in time (on a
+   * cluster, the workers whose keys those hold are missing from the list).
+   */
+  async workers(): Promise<{ workers: OpsWorkerView[]; unreachableNodes: string[] }> {
     const now = Date.now();
-    return (await listWorkerHeartbeats(this.deps.redis, this.deps.redisPrefix)).map((w) => ({
+    const { workers, unreachableNodes } = await listWorkerHeartbeats(this.deps.redis, this.deps.redisPrefix);
+    const views = workers.map((w) => ({
       worker_id: w.worker_id,
       started_at: w.started_at,
       beat_at: w.beat_at,
@@ -164,6 +168,7 @@ export class OpsService {
       active_run_ids: w.active_run_ids ?? [],
       reconciled: w.reconciled ?? {},
     }));
+    return { workers: views, unreachableNodes };
   }
 
   /** A run by id, whatever its tenant, or null. */

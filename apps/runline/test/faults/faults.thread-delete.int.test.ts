@@ -27,7 +27,7 @@ describe("deleting a thread whose run does not stop", () => {
     worker.child.kill("SIGCONT");
     // The woken attempt learns it lost the run (fences, control poll) and lets go of it.
     await waitFor(async () => {
-      const [beat] = await listWorkerHeartbeats(rig.ns.redis, rig.ns.redisPrefix);
+      const [beat] = (await listWorkerHeartbeats(rig.ns.redis, rig.ns.redisPrefix)).workers;
       return beat !== undefined && beat.active_run_ids.length === 0;
     }, { what: "the woken worker holds no run" });
     const state = (await api.get(`/threads/${threadId}/state`)).body;
