@@ -22,7 +22,9 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { describeEnvironment } from "./lib/environment";
 import { streamInProcess } from "./lib/in-process";
 import { createThread, streamOverHttp } from "./lib/over-http";
+import { profilerClockMicros } from "./lib/memory";
 import { startCpuMonitor, treeCpuSeconds } from "./lib/quiet";
+import type { PhaseWindow } from "./lib/scenarios";
 import { writeSection } from "./lib/results-md";
 import { startRunlineProcess } from "./lib/runline-target";
 import { median } from "./lib/stats";
@@ -101,11 +103,17 @@ async function main(): Promise<void> {
     await overHttp();
     const base: Round[] = [];
     const rl: Round[] = [];
+    // The Runline rounds' windows on the profiler's clock, so `summarize-cpuprofile --window runline-round` leaves
+    // out start-up and the warm-up.
+    const windows: PhaseWindow[] = [];
     for (let r = 0; r < rounds; r++) {
       base.push(await round(inProcess, selfCpuSeconds));
       const worker0 = workerCpu();
+      const startUs = profilerClockMicros();
       rl.push({ ...(await round(overHttp, runlineCpu)), ...(worker ? { workerCpuS: workerCpu() - worker0 } : {}) });
+      windows.push({ label: "runline-round", startUs, endUs: profilerClockMicros() });
     }
+    if (profileDir) writeFileSync(path.join(profileDir, "windows.json"), JSON.stringify(windows, null, 2) + "\n");
     const perToken = (rs: Round[]) => median(rs.map((r) => (r.cpuS / tokens) * 1e6));
     // Other sessions' load inflates CPU time a little (shared caches, preemption): the least round is the cost.
     const leastPerToken = (rs: Round[]) => Math.min(...rs.map((r) => (r.cpuS / tokens) * 1e6));
