@@ -11,18 +11,45 @@ export interface RunOutcome {
   hitlInterrupt?: boolean;
 }
 
-/** What the terminal journal event says about a run. */
+/**
+ * What the terminal journal event says about a run: its outcome, and the other fields a finish changes, so that
+ * whoever waited for the `end` (a `wait=1` cancel) can answer with the finished run without reading it back.
+ */
 export interface RunEndEvent {
   run_id: string;
   status: TerminalRunStatus;
   error?: { error: string; message: string } | null;
   partial?: RunPartial | null;
+  attempt?: number;
+  started_at?: string | null;
+  finished_at?: string | null;
+  updated_at?: string;
+}
+
+/** The `end` event of a finished run (the row its finish committed). */
+export function runEndEvent(run: RunRecord): RunEndEvent {
+  return {
+    run_id: run.run_id,
+    status: run.status as TerminalRunStatus,
+    error: run.error ?? null,
+    partial: run.partial ?? null,
+    attempt: run.attempt,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+    updated_at: run.updated_at,
+  };
 }
 
 export interface RunEndSink {
   /** Writes the run's one `end` event (idempotent: null when it was already written). */
   end(runId: string, data: RunEndEvent): Promise<unknown>;
 }
+
+/**
+ * What a finish does once the terminal status is committed and before the run's `end` goes out (record the
+ * attempt's metrics, wait for its last appends). Its failure does not hold the `end` back.
+ */
+export type OnCommitted = (finished: RunRecord) => void | Promise<void>;
 
 export interface RunLifecycleDeps {
   pool: Pool;
@@ -72,7 +99,7 @@ export class RunLifecycle {
   }
 
   /** running(attempt) → terminal, then announce; the finished run, or null when the attempt no longer owns it (fenced). */
-  finishAttempt(run: RunRecord, outcome: RunOutcome, onCommitted?: (finished: RunRecord) => void): Promise<RunRecord | null> {
+  finishAttempt(run: RunRecord, outcome: RunOutcome, onCommitted?: OnCommitted): Promise<RunRecord | null> {
     return this.finish(run, outcome, { from: ["running"], attempt: run.attempt }, onCommitted);
   }
 
@@ -101,9 +128,7 @@ export class RunLifecycle {
    */
   async announce(run: RunRecord, next: Dispatch | null = null): Promise<void> {
     // The status is committed before the terminal event, so a client that saw `end` reads the final run.
-    await this.retry("run.announce", () =>
-      this.deps.journal.end(run.run_id, { run_id: run.run_id, status: run.status as TerminalRunStatus, error: run.error ?? null, partial: run.partial ?? null }),
-    );
+    await this.retry("run.announce", () => this.deps.journal.end(run.run_id, runEndEvent(run)));
     await this.retry("run.dispatch", () => this.deps.dispatcher.enqueue(next, run.thread_id));
     if (run.kwargs.temporary) await this.retry("run.delete_thread", () => this.deps.deleteThread(run.thread_id));
     else await this.retry("run.announced", () => this.deps.runs.markAnnounced(run.run_id));
@@ -118,12 +143,16 @@ export class RunLifecycle {
     run: RunRecord,
     outcome: RunOutcome,
     cas: { from: RunStatus[]; attempt?: number },
-    onCommitted?: (finished: RunRecord) => void,
+    onCommitted?: OnCommitted,
   ): Promise<RunRecord | null> {
     const committed = await this.retry("run.finish", () => this.commit(run.run_id, run.thread_id, outcome, cas));
     if (!committed) return this.committedByLostReply(run, outcome, cas);
-    // Before the `end` goes out: whoever sees `end` (a test, a dashboard) finds the run's metrics recorded.
-    onCommitted?.(committed.run);
+    // Before the `end` goes out: whoever sees `end` (a test, a dashboard) finds the run's metrics recorded, and
+    // the attempt's last appends are in the journal. The status is committed: the `end` must follow, whatever
+    // the hook does.
+    await Promise.resolve()
+      .then(() => onCommitted?.(committed.run))
+      .catch(() => undefined);
     await this.announce(committed.run, committed.next);
     return committed.run;
   }

@@ -1,7 +1,7 @@
 import { isTerminalRunStatus, NotFoundError, threadKey, type CancelAction, type RunRecord } from "@runline/core";
 import type { RunsRepo } from "@runline/db";
-import { noPartial, type RunLifecycle } from "@runline/engine";
-import type { JournalHub } from "@runline/journal";
+import { noPartial, type RunEndEvent, type RunLifecycle } from "@runline/engine";
+import { parseEntryData, type JournalHub } from "@runline/journal";
 import { publishCancel, type RunQueue } from "@runline/queue";
 import type Redis from "ioredis";
 
@@ -144,8 +144,10 @@ export class CancelService {
       // The run may have ended between the record and the listen (by itself, or a fast worker): read it once.
       let latest = await runs.getById(run.run_id);
       if (!latest || !isTerminalRunStatus(latest.status)) {
-        if (!(await ended.wait())) return { outcome: "requested", run: latest ?? recorded };
-        latest = await runs.getById(run.run_id);
+        const seen = await ended.wait();
+        if (!seen) return { outcome: "requested", run: latest ?? recorded };
+        // The `end` carries what the finish changed: no read back on the path to the answer.
+        latest = (seen.end && finishedFrom(latest ?? recorded, seen.end)) ?? (await runs.getById(run.run_id));
       }
       if (!latest) return { outcome: "already_finished", run: recorded };
       return { outcome: latest.status === "interrupted" ? "cancelled" : "already_finished", run: latest };
@@ -215,26 +217,34 @@ export class CancelService {
   }
 
   /**
-   * Resolves true at the run's end, false after the wait limit. The journal's `end` is the fast path; pub/sub
-   * drops what is published while its connection is down, so the run's status is re-read from Postgres on every
-   * reconnect and every `endPollMs` too (the status is committed before `end` is written).
+   * Resolves at the run's end (with its `end` event's data when that is how the end was seen), null after the
+   * wait limit. The journal's `end` is the fast path; pub/sub drops what is published while its connection is
+   * down, so the run's status is re-read from Postgres on every reconnect and every `endPollMs` too (the status
+   * is committed before `end` is written).
    */
-  private async listenForEnd(runId: string, timeoutMs = this.deps.waitTimeoutMs ?? 30_000): Promise<{ wait(): Promise<boolean>; stop(): void }> {
-    let resolve!: (ended: boolean) => void;
-    const ended = new Promise<boolean>((r) => (resolve = r));
+  private async listenForEnd(runId: string, timeoutMs = this.deps.waitTimeoutMs ?? 30_000): Promise<{ wait(): Promise<EndSeen | null>; stop(): void }> {
+    let resolve!: (seen: EndSeen | null) => void;
+    const ended = new Promise<EndSeen | null>((r) => (resolve = r));
     const recheck = () => {
       this.deps.runs.getById(runId).then((run) => {
-        if (!run || isTerminalRunStatus(run.status)) resolve(true);
+        if (!run || isTerminalRunStatus(run.status)) resolve({ end: null });
       }, () => undefined);
     };
     const stop = await this.deps.hub.listen(
       runId,
       (entry) => {
-        if (entry.event === "end") resolve(true);
+        if (entry.event !== "end") return;
+        let end: RunEndEvent | null = null;
+        try {
+          end = parseEntryData<RunEndEvent>(entry);
+        } catch {
+          /* read back instead */
+        }
+        resolve({ end });
       },
       { onResync: recheck },
     );
-    const timer = setTimeout(() => resolve(false), timeoutMs);
+    const timer = setTimeout(() => resolve(null), timeoutMs);
     const poll = setInterval(recheck, this.deps.endPollMs ?? 1000);
     return {
       wait: () => ended,
@@ -245,4 +255,27 @@ export class CancelService {
       },
     };
   }
+}
+
+/** How a wait saw the run end: its `end` event's data, or null when a read of the run showed it terminal. */
+interface EndSeen {
+  end: RunEndEvent | null;
+}
+
+/**
+ * The finished run from the row read before it ended and its `end` event: the event carries every field a finish
+ * changes. Null for an `end` without them (written by an older version), which the caller reads back instead.
+ */
+function finishedFrom(before: RunRecord, end: RunEndEvent): RunRecord | null {
+  if (end.run_id !== before.run_id || end.updated_at === undefined || end.attempt === undefined) return null;
+  return {
+    ...before,
+    status: end.status,
+    error: end.error ?? null,
+    partial: end.partial ?? null,
+    attempt: end.attempt,
+    started_at: end.started_at ?? null,
+    finished_at: end.finished_at ?? null,
+    updated_at: end.updated_at,
+  };
 }
