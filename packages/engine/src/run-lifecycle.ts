@@ -47,9 +47,9 @@ export interface RunEndSink {
 
 /**
  * What a finish does once the terminal status is committed and before the run's `end` goes out (record the
- * attempt's metrics, wait for its last appends). Its failure does not hold the `end` back.
+ * attempt's metrics). A hook that throws does not hold the `end` back.
  */
-export type OnCommitted = (finished: RunRecord) => void | Promise<void>;
+export type OnCommitted = (finished: RunRecord) => void;
 
 export interface RunLifecycleDeps {
   pool: Pool;
@@ -146,13 +146,8 @@ export class RunLifecycle {
     onCommitted?: OnCommitted,
   ): Promise<RunRecord | null> {
     const committed = await this.retry("run.finish", () => this.commit(run.run_id, run.thread_id, outcome, cas));
-    if (!committed) return this.committedByLostReply(run, outcome, cas);
-    // Before the `end` goes out: whoever sees `end` (a test, a dashboard) finds the run's metrics recorded, and
-    // the attempt's last appends are in the journal. The status is committed: the `end` must follow, whatever
-    // the hook does.
-    await Promise.resolve()
-      .then(() => onCommitted?.(committed.run))
-      .catch(() => undefined);
+    if (!committed) return this.committedByLostReply(run, outcome, cas, onCommitted);
+    afterCommit(committed.run, onCommitted);
     await this.announce(committed.run, committed.next);
     return committed.run;
   }
@@ -162,10 +157,11 @@ export class RunLifecycle {
    * lost, the row already holds this very outcome of this very attempt: announce it (idempotent) instead of
    * leaving the run without its `end` until the reconciler comes by.
    */
-  private async committedByLostReply(run: RunRecord, outcome: RunOutcome, cas: { attempt?: number }): Promise<RunRecord | null> {
+  private async committedByLostReply(run: RunRecord, outcome: RunOutcome, cas: { attempt?: number }, onCommitted?: OnCommitted): Promise<RunRecord | null> {
     if (cas.attempt === undefined) return null;
     const row = await this.retry("run.read", () => this.deps.runs.getById(run.run_id));
     if (!row || row.attempt !== cas.attempt || row.status !== outcome.status) return null;
+    afterCommit(row, onCommitted);
     await this.announce(row);
     return row;
   }
@@ -203,4 +199,16 @@ function threadStatusWhenIdle(outcome: RunOutcome): ThreadStatus {
   if (outcome.status === "error") return "error";
   if (outcome.hitlInterrupt) return "interrupted";
   return "idle";
+}
+
+/**
+ * Before the `end` goes out: whoever sees `end` (a test, a dashboard) finds the run's metrics recorded. The status
+ * is committed, so the `end` must follow whatever the hook does.
+ */
+function afterCommit(finished: RunRecord, onCommitted: OnCommitted | undefined): void {
+  try {
+    onCommitted?.(finished);
+  } catch {
+    /* the end goes out regardless */
+  }
 }

@@ -21,11 +21,8 @@ import type { RunProcessorDeps } from "./run-context";
 
 /** How an attempt ended. */
 export type AttemptEnd =
-  /**
-   * The run reached a terminal status: commit it. `journalled`: the attempt's last appends (a stop's final
-   * `values`), still in flight so that they overlap the finish transaction; the run's `end` waits for them.
-   */
-  | { kind: "finished"; outcome: RunOutcome; journalled?: Promise<void> }
+  /** The run reached a terminal status: commit it. */
+  | { kind: "finished"; outcome: RunOutcome }
   /** Hand the run to another worker now (drain); its next attempt keeps this one's partial as a branch. */
   | { kind: "handoff" }
   /** This attempt no longer owns the run (superseded, lock lost): it wrote nothing after it learned that. */
@@ -58,16 +55,6 @@ export async function appendFinalValues(scope: AttemptScope, graph: RunnableGrap
       values: toWire(snapshot.values),
     });
   }
-}
-
-/**
- * Starts {@link appendFinalValues} without waiting for Redis' answer, for an attempt end's `journalled`: its
- * failure is seen there (a superseded attempt's finish is refused anyway, by its compare-and-set).
- */
-function finalValuesInFlight(scope: AttemptScope, graph: RunnableGraph, values: unknown | null): Promise<void> {
-  const journalled = appendFinalValues(scope, graph, values);
-  journalled.catch(() => undefined);
-  return journalled;
 }
 
 /** Runs `fn` with every checkpoint write it causes fenced to this attempt. */
@@ -152,7 +139,8 @@ async function endFailed(
       reason: "error",
       startCheckpointId,
     });
-    return { kind: "finished", outcome: { status: "error", error, partial }, journalled: finalValuesInFlight(scope, graph, values) };
+    await appendFinalValues(scope, graph, values);
+    return { kind: "finished", outcome: { status: "error", error, partial } };
   } catch (saveErr) {
     // A fenced write means a later attempt owns the run; anything else must not hide the provider's error.
     if (isFenced(saveErr)) return { kind: "abandoned" };
@@ -181,7 +169,8 @@ async function endStopped(
   const error = status !== "interrupted" ? { error: reason.name, message: reason.message } : null;
   if (!settled) {
     // Stopped before the first step: the model is never called and nothing is written.
-    return { kind: "finished", outcome: { status, partial: noPartial(reason.action), error }, journalled: finalValuesInFlight(scope, graph, null) };
+    await appendFinalValues(scope, graph, null);
+    return { kind: "finished", outcome: { status, partial: noPartial(reason.action), error } };
   }
   const { partial, values } = await savePartialOutput({
     graph,
@@ -192,5 +181,6 @@ async function endStopped(
     reason: reason.stopCause === "timeout" || reason.stopCause === "output_limit" ? reason.stopCause : "cancel",
     startCheckpointId,
   });
-  return { kind: "finished", outcome: { status, partial, error }, journalled: finalValuesInFlight(scope, graph, values) };
+  await appendFinalValues(scope, graph, values);
+  return { kind: "finished", outcome: { status, partial, error } };
 }

@@ -63,11 +63,7 @@ export function createRunProcessor(deps: RunProcessorDeps, active: ActiveAttempt
       switch (end.kind) {
         case "finished": {
           const telemetryOfAttempt = attempt;
-          const committed = await deps.lifecycle.finishAttempt(run, end.outcome, async () => {
-            telemetryOfAttempt.finished(end.outcome);
-            // The stop's final `values` went out beside the finish transaction; `end` follows it.
-            await end.journalled?.catch((err) => telemetryOfAttempt.logger.warn("The run's final values did not reach the journal", { error: (err as Error)?.message ?? String(err) }));
-          });
+          const committed = await deps.lifecycle.finishAttempt(run, end.outcome, () => telemetryOfAttempt.finished(end.outcome));
           if (!committed) attempt.logger.warn("Run finish refused: a later attempt owns the run", { status: end.outcome.status });
           return { runId, status: committed ? end.outcome.status : "superseded" };
         }
