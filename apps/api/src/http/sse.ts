@@ -63,8 +63,21 @@ export function encodedSseFrame(entry: JournalEntry): EncodedSseFrame {
 function writeFrame(res: Response, encoded: EncodedSseFrame): NodeJS.EventEmitter | null {
   const socket = res.socket;
   const ownsSocket = !!socket && (socket as { _httpMessage?: unknown })._httpMessage === res && !socket.destroyed;
-  if (ownsSocket && res.chunkedEncoding && res.headersSent && !res.writableEnded) return socket!.write(encoded.chunk) ? null : socket;
+  if (ownsSocket && res.chunkedEncoding && res.headersSent && !res.writableEnded) {
+    corkForThisTick(socket!);
+    return socket!.write(encoded.chunk) ? null : socket;
+  }
   return res.write(encoded.frame) ? null : res;
+}
+
+/**
+ * Frames written in one go (a joiner's backlog: a journal page yielded entry after entry without waiting) leave
+ * in one `writev` instead of one syscall each; a lone live frame leaves when the tick ends, as it would anyway.
+ */
+function corkForThisTick(socket: NodeJS.WritableStream & { writableCorked: number; cork(): void; uncork(): void }): void {
+  if (socket.writableCorked) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
 }
 
 /**
