@@ -3,7 +3,7 @@
 // partial, a resumed join, and the worker heartbeats, with runs whose journals sit on different shards.
 import { listWorkerHeartbeats, workerHeartbeatKeys } from "@runline/queue";
 import { journalKeys } from "@runline/journal";
-import { collectSse, startPrivateRedisCluster, type PrivateRedisCluster } from "@runline/testing";
+import { collectSse, startPrivateRedisCluster, waitFor, type PrivateRedisCluster } from "@runline/testing";
 import Redis, { Cluster } from "ioredis";
 import { cancel, newThread, startLiveRun } from "./cancel-helpers";
 import { lastAiText, startTestRunline, userInput, type TestRunline } from "./harness";
@@ -121,14 +121,24 @@ it("still lists the workers on the other masters while one master does not answe
   const slot = Number(await client.cluster("KEYSLOT", workerHeartbeatKeys(t.ns.redisPrefix).worker(worker!.worker_id)));
   const holder = client.slots[slot]![0]!;
   const other = cluster.nodes.find((node) => !holder.endsWith(`:${node.port}`))!;
+  const direct = new Redis(other.port, "127.0.0.1");
+  const scans = async () => Number(/cmdstat_scan:calls=(\d+)/.exec(await direct.info("commandstats"))?.[1] ?? 0);
+  const scansBefore = await scans();
   // Shorter than the cluster's node timeout (2 s), so the cluster itself never marks the paused master failed.
   other.pause();
   try {
-    const listing = await listWorkerHeartbeats(redis, t.ns.redisPrefix, { nodeTimeoutMs: 300 });
-    expect(listing.workers.map((w) => w.worker_id)).toEqual([worker!.worker_id]);
-    expect(listing.unreachableNodes).toEqual([`127.0.0.1:${other.port}`]);
+    for (let i = 0; i < 2; i++) {
+      const listing = await listWorkerHeartbeats(redis, t.ns.redisPrefix, { nodeTimeoutMs: 300 });
+      expect(listing.workers.map((w) => w.worker_id)).toEqual([worker!.worker_id]);
+      expect(listing.unreachableNodes).toEqual([`127.0.0.1:${other.port}`]);
+    }
   } finally {
     other.resume();
   }
+  // The second listing waited on the first one's unanswered SCAN instead of queueing another behind it: once the
+  // woken node answered what was queued, it had one SCAN to answer, not two.
+  await waitFor(async () => (await scans()) > scansBefore, { what: "the woken master answers the queued SCAN" });
+  expect((await scans()) - scansBefore).toBe(1);
+  await direct.quit();
   expect((await listWorkerHeartbeats(redis, t.ns.redisPrefix)).unreachableNodes).toEqual([]);
 });

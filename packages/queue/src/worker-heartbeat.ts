@@ -118,7 +118,7 @@ export class WorkerHeartbeat {
   }
 }
 
-/** How long the listing waits for one Redis node (a paused or unreachable master) before it reports it unreachable. */
+/** How long the listing waits for one reply of a Redis node (a paused or unreachable master) before it gives up on it. */
 export const HEARTBEAT_LISTING_NODE_TIMEOUT_MS = 1000;
 
 export interface WorkerHeartbeatListing {
@@ -129,9 +129,17 @@ export interface WorkerHeartbeatListing {
 }
 
 /**
+ * Per node: a SCAN reply that did not come in time, until it does. While it is outstanding the node gets no
+ * further SCAN (each listing would queue one more on the connection of a paused node, all answered at once
+ * when it wakes); a listing waits on it instead, within the same limit.
+ */
+const unanswered = new WeakMap<Redis, Promise<void>>();
+
+/**
  * The live workers of this prefix (keys not yet expired). On a cluster the keys are spread over the masters, each
- * scanned at the same time and each given `nodeTimeoutMs`: a master that is down or paused costs only the
- * workers whose keys it holds, and is named in `unreachableNodes`, instead of failing or hanging the listing.
+ * scanned at the same time. Each reply of a node is given `nodeTimeoutMs`, so a long keyspace is still scanned
+ * whole while a master that is down or paused costs only the workers whose keys it holds: it is named in
+ * `unreachableNodes` instead of failing or hanging the listing, and its scan stops there.
  */
 export async function listWorkerHeartbeats(
   redis: Redis,
@@ -139,32 +147,21 @@ export async function listWorkerHeartbeats(
   { nodeTimeoutMs = HEARTBEAT_LISTING_NODE_TIMEOUT_MS }: { nodeTimeoutMs?: number } = {},
 ): Promise<WorkerHeartbeatListing> {
   const unreachableNodes: string[] = [];
-  const perNode = await Promise.all(
+  const keysPerNode = await Promise.all(
     keyspaceNodes(redis).map(async (node) => {
       try {
-        return await withTimeout(heartbeatsOnNode(redis, node, prefix), nodeTimeoutMs);
+        return await heartbeatKeysOn(node, prefix, nodeTimeoutMs);
       } catch {
         unreachableNodes.push(`${node.options.host}:${node.options.port}`);
         return [];
       }
     }),
   );
-  const workers = perNode.flat().sort((a, b) => a.worker_id.localeCompare(b.worker_id));
-  return { workers, unreachableNodes: unreachableNodes.sort() };
-}
-
-/** Every heartbeat whose key one node holds: SCAN that node, then GET each key through `redis` (routed by slot). */
-async function heartbeatsOnNode(redis: Redis, node: Redis, prefix: string): Promise<WorkerHeartbeatValue[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await node.scan(cursor, "MATCH", workerHeartbeatKeys(prefix).pattern(), "COUNT", 500);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
-  if (keys.length === 0) return [];
-  // The keys of one node may still be in different slots, so one GET each (a handful of workers), not MGET.
-  const values = await Promise.all(keys.map((key) => redis.get(key)));
+  // A key seen on two nodes (a slot moving, a stale topology) is one worker.
+  const keys = [...new Set(keysPerNode.flat())];
+  // One GET each, routed by slot (the keys are in different slots), each bounded; a key that expired or did not
+  // answer is left out.
+  const values = await Promise.all(keys.map((key) => withTimeout(redis.get(key), nodeTimeoutMs).catch(() => null)));
   const workers: WorkerHeartbeatValue[] = [];
   for (const raw of values) {
     if (!raw) continue;
@@ -174,5 +171,32 @@ async function heartbeatsOnNode(redis: Redis, node: Redis, prefix: string): Prom
       /* not ours */
     }
   }
-  return workers;
+  return { workers: workers.sort((a, b) => a.worker_id.localeCompare(b.worker_id)), unreachableNodes: unreachableNodes.sort() };
+}
+
+/** The heartbeat keys one node holds: SCAN it to the end, each reply within `replyTimeoutMs`. */
+async function heartbeatKeysOn(node: Redis, prefix: string, replyTimeoutMs: number): Promise<string[]> {
+  const outstanding = unanswered.get(node);
+  if (outstanding) await withTimeout(outstanding, replyTimeoutMs);
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const reply = node.scan(cursor, "MATCH", workerHeartbeatKeys(prefix).pattern(), "COUNT", 500);
+    try {
+      const [next, batch] = await withTimeout(reply, replyTimeoutMs);
+      cursor = next;
+      keys.push(...batch);
+    } catch (err) {
+      const settled: Promise<void> = reply.then(
+        () => undefined,
+        () => undefined,
+      );
+      unanswered.set(node, settled);
+      void settled.then(() => {
+        if (unanswered.get(node) === settled) unanswered.delete(node);
+      });
+      throw err;
+    }
+  } while (cursor !== "0");
+  return keys;
 }
