@@ -144,6 +144,8 @@ export async function pipeSse(
 
 /** Resolves true once `stream` (the response or its socket) drained, false after `timeoutMs` or when the client left. */
 function drained(stream: NodeJS.EventEmitter, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+  // A client already gone never drains: do not wait out the slow-client limit for it.
+  if (signal.aborted) return Promise.resolve(false);
   return new Promise<boolean>((resolve) => {
     const done = (ok: boolean) => {
       clearTimeout(timer);
