@@ -1,6 +1,5 @@
 import { Router, type RequestHandler } from "express";
-import { AppError } from "@runline/core";
-import { withTimeout } from "@runline/core";
+import { AppError, withTimeout } from "@runline/core";
 import { adminKeyMatches, readAdminKey } from "@runline/observability";
 
 export interface HealthChecks {
