@@ -1,4 +1,4 @@
-// Test-only helpers shared by this package's integration tests (not exported from index.ts).
+// Test-only helpers shared by integration tests against the repos (`@runline/db/test-support`, not in index.ts).
 import { createTestNamespace, type TestNamespace } from "@runline/testing";
 import type { Pool } from "pg";
 import { migrate } from "./migrations";

@@ -2,26 +2,18 @@
 // finished run carries what its finish changed, it goes out even when the finish hook throws, and a finish whose
 // first commit's reply was lost (the retry's compare-and-set then fails) still runs the hook and writes its `end`.
 import type { RunRecord } from "@runline/core";
-import { createPool, migrate, RunsRepo, ThreadsRepo, withTransaction } from "@runline/db";
+import { ThreadsRepo, withTransaction } from "@runline/db";
+import { insertRun, useRepos } from "@runline/db/test-support";
 import type { RunQueue } from "@runline/queue";
-import { createTestNamespace, type TestNamespace } from "@runline/testing";
-import type { Pool } from "pg";
 import { RunDispatcher } from "./run-dispatcher";
 import { RunLifecycle, type RunEndEvent } from "./run-lifecycle";
 
-let ns: TestNamespace;
-let pool: Pool;
-let runs: RunsRepo;
-let threads: ThreadsRepo;
+const repos = useRepos("lifecycle");
 const ends: RunEndEvent[] = [];
 let lifecycle: RunLifecycle;
 
-beforeAll(async () => {
-  ns = await createTestNamespace("lifecycle");
-  pool = createPool(ns.databaseUrl, ns.schema);
-  await migrate(pool, ns.schema);
-  runs = new RunsRepo(pool);
-  threads = new ThreadsRepo(pool);
+beforeAll(() => {
+  const { pool, runs, threads } = repos;
   const queue = { enqueue: async () => undefined } as unknown as RunQueue;
   lifecycle = new RunLifecycle({
     pool,
@@ -31,18 +23,14 @@ beforeAll(async () => {
     deleteThread: async () => undefined,
   });
 });
-afterAll(async () => {
-  await pool.end();
-  await ns.cleanup();
-});
 
 let n = 0;
 /** A busy thread whose one run is running its first attempt. */
 async function runningRun(): Promise<RunRecord> {
+  const { pool, runs, threads } = repos;
   const threadId = `t1:thread-${++n}`;
-  const runId = `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
   await threads.insert("t1", threadId, {});
-  await runs.insert(pool, { run_id: runId, thread_id: threadId, tenant_id: "t1", assistant_id: "story", graph_id: "story", metadata: {}, multitask_strategy: "enqueue", kwargs: {} as never });
+  const runId = await insertRun(runs, pool, threadId, "t1");
   await pool.query("UPDATE threads SET status = 'busy' WHERE thread_id = $1", [threadId]);
   await pool.query("UPDATE runs SET status = 'running', attempt = 1, started_at = clock_timestamp() WHERE run_id = $1", [runId]);
   return (await runs.getById(runId))!;
@@ -56,7 +44,7 @@ it("writes one end carrying every field the finish changed, even when the finish
     throw new Error("a metrics hook that fails");
   });
   expect(finished).toMatchObject({ run_id: run.run_id, status: "interrupted" });
-  const stored = (await runs.getById(run.run_id))!;
+  const stored = (await repos.runs.getById(run.run_id))!;
   expect(endsOf(run.run_id)).toEqual([
     {
       run_id: run.run_id,
@@ -75,7 +63,7 @@ it("writes one end carrying every field the finish changed, even when the finish
 it("a finish whose commit already happened (its reply lost) runs the hook and writes the end once", async () => {
   const run = await runningRun();
   // The first try committed; only its reply was lost, so the retry's compare-and-set on `running` finds nothing.
-  await withTransaction(pool, (tx) => runs.finishOnThread(tx, run.run_id, run.thread_id, "success", { from: ["running"], attempt: 1, threadStatus: "idle" }), ThreadsRepo.lockStatement(run.thread_id));
+  await withTransaction(repos.pool, (tx) => repos.runs.finishOnThread(tx, run.run_id, run.thread_id, "success", { from: ["running"], attempt: 1, threadStatus: "idle" }), ThreadsRepo.lockStatement(run.thread_id));
   const hooked: RunRecord[] = [];
   const finished = await lifecycle.finishAttempt(run, { status: "success" }, (row) => hooked.push(row));
   expect(finished).toMatchObject({ run_id: run.run_id, status: "success" });
