@@ -73,7 +73,7 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
     await pool.end();
     throw err;
   });
-  const redisTarget = { url: config.redisUrl, cluster: config.redisCluster };
+  const redisTarget = { url: config.redisUrl, cluster: config.redisCluster, shardedPubSub: config.redisShardedPubSub };
   const redis = createRedis(redisTarget);
   const queue = createRunQueue(redis, config.redisPrefix);
   metrics.setQueueCounts(queueJobCounts(queue.queue, redis));

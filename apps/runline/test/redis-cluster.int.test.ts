@@ -4,7 +4,8 @@
 import { createJournalHub, createJournalWriter, createRedis, journalKeys, readRange, subscribeRun, type JournalEntry } from "@runline/journal";
 import { createRunQueue, createRunWorker, queuePrefix } from "@runline/queue";
 import { startPrivateRedisCluster, waitFor, type PrivateRedisCluster } from "@runline/testing";
-import { Cluster, type Redis } from "ioredis";
+import calculateSlot from "cluster-key-slot";
+import { Cluster, Redis } from "ioredis";
 
 const prefix = `rl-cluster-${process.pid}`;
 let cluster: PrivateRedisCluster;
@@ -46,11 +47,14 @@ it("journals runs on several shards: fenced attempt appends, end, backlog read a
   try {
     const runIds = Array.from({ length: 6 }, (_, i) => `journal-${i}`);
     const received = runIds.map((runId) => collect(subscribeRun({ redis: asRedis(), hub, prefix, runId })));
-    // Subscribed (the live channel is known to the cluster) before the first append, so live delivery is exercised.
+    // Subscribed before the first append, so live delivery is exercised: sharded pub/sub, each channel on the
+    // master that owns its slot (and on no other).
+    const channels = runIds.map((id) => journalKeys(prefix).live(id));
     await waitFor(async () => {
-      const counts = (await client.pubsub("NUMSUB", ...runIds.map((id) => journalKeys(prefix).live(id)))) as Array<string | number>;
-      return counts.filter((_, i) => i % 2 === 1).every((n) => Number(n) === 1);
+      const perNode = await Promise.all(client.nodes("master").map(async (node) => (await node.pubsub("SHARDNUMSUB", ...channels)) as Array<string | number>));
+      return channels.every((_, k) => perNode.map((counts) => Number(counts[2 * k + 1])).sort().join() === "0,0,1");
     });
+    expect(Number(await client.nodes("master")[0]!.pubsub("NUMSUB", channels[0]!).then((r) => (r as unknown[])[1]))).toBe(0);
     await Promise.all(
       runIds.map(async (runId) => {
         const attempt = writer.forAttempt(runId, 1, () => undefined);
@@ -67,6 +71,36 @@ it("journals runs on several shards: fenced attempt appends, end, backlog read a
     }
   } finally {
     await hub.close();
+  }
+});
+
+it("keeps plain pub/sub when sharded pub/sub is off (a Redis 6 cluster): one subscriber on the seed hears every shard", async () => {
+  const [seed] = cluster.startupNodes;
+  const plain = createRedis({ url: `redis://${seed!.host}:${seed!.port}`, cluster: true, shardedPubSub: false });
+  const plainPrefix = `${prefix}:plain`;
+  const writer = createJournalWriter(plain, plainPrefix);
+  const hub = createJournalHub(plain, plainPrefix, { connectionName: `${prefix}:plain-hub` });
+  try {
+    const runIds = Array.from({ length: 6 }, (_, i) => `plain-${i}`);
+    const received = runIds.map((runId) => collect(subscribeRun({ redis: plain, hub, prefix: plainPrefix, runId })));
+    const seedNode = new Redis(seed!);
+    try {
+      const channels = runIds.map((id) => journalKeys(plainPrefix).live(id));
+      await waitFor(async () => ((await seedNode.pubsub("NUMSUB", ...channels)) as unknown[]).filter((_, i) => i % 2 === 1).every((n) => Number(n) === 1));
+    } finally {
+      seedNode.disconnect();
+    }
+    await Promise.all(
+      runIds.map(async (runId) => {
+        const attempt = writer.forAttempt(runId, 1, () => undefined);
+        for (let i = 0; i < 10; i++) await attempt.append("values", { i });
+        await writer.end(runId, { status: "success" });
+      }),
+    );
+    for (const live of await Promise.all(received)) expect(live.map((e) => e.event)).toEqual([...Array(10).fill("values"), "end"]);
+  } finally {
+    await hub.close();
+    await plain.quit();
   }
 });
 
@@ -113,6 +147,67 @@ it("runs BullMQ jobs: enqueue, process, job state", async () => {
     await queue.close();
   }
 });
+
+it("keeps a live subscriber whole while its run's slot moves to another master mid-run (resharding)", async () => {
+  const movePrefix = `${prefix}:move`;
+  const writer = createJournalWriter(asRedis(), movePrefix);
+  const hub = createJournalHub(asRedis(), movePrefix, { connectionName: `${prefix}:move-hub` });
+  const runId = "moving-run";
+  const channel = journalKeys(movePrefix).live(runId);
+  const slot = calculateSlot(channel);
+  const subscribersOn = async (node: Redis) => Number(((await node.pubsub("SHARDNUMSUB", channel)) as unknown[])[1]);
+  try {
+    await waitFor(() => client.slots[slot] !== undefined, { what: "the client's slot map" });
+    const from = nodeOwning(slot);
+    const to = client.nodes("master").find((node) => node !== from)!;
+    const received = collect(subscribeRun({ redis: asRedis(), hub, prefix: movePrefix, runId }));
+    await waitFor(async () => (await subscribersOn(from)) === 1, { what: "the subscriber on the slot's owner" });
+    const attempt = writer.forAttempt(runId, 1);
+    await attempt.claim();
+    // The run keeps appending while its keys migrate and its slot changes hands, and after.
+    let appended = 0;
+    const appending = (async () => {
+      for (; appended < 200; appended++) {
+        await attempt.append("values", { i: appended });
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    await waitFor(() => appended >= 20, { what: "20 entries before the move" });
+    await moveSlot(slot, from, to);
+    const movedAt = appended;
+    // The hub follows the slot to its new owner (on the unsubscribe the old owner sends, or the next refresh).
+    await waitFor(async () => (await subscribersOn(to)) === 1, { timeoutMs: 15_000, what: "the subscriber to follow the slot" });
+    await appending;
+    await writer.end(runId, { status: "success" });
+    const live = await received;
+    expect(movedAt).toBeLessThan(190);
+    expect(live.map((e) => (e.event === "end" ? "end" : (JSON.parse(e.dataJson) as { i: number }).i))).toEqual([...Array.from({ length: 200 }, (_, i) => i), "end"]);
+    expect(await subscribersOn(from)).toBe(0);
+  } finally {
+    await hub.close();
+  }
+});
+
+/** The master that owns `slot` now (asked of the cluster, not taken from the client's cached map). */
+function nodeOwning(slot: number): Redis {
+  const key = client.slots[slot]![0]!;
+  return client.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === key)!;
+}
+
+/** Moves `slot` and its keys from one master to another, the way `redis-cli --cluster reshard` does. */
+async function moveSlot(slot: number, from: Redis, to: Redis): Promise<void> {
+  const [fromId, toId] = await Promise.all([from.cluster("MYID"), to.cluster("MYID")]);
+  await to.cluster("SETSLOT", slot, "IMPORTING", fromId as string);
+  await from.cluster("SETSLOT", slot, "MIGRATING", toId as string);
+  for (;;) {
+    const keys = (await from.cluster("GETKEYSINSLOT", slot, 100)) as string[];
+    if (keys.length === 0) break;
+    await from.migrate(to.options.host!, to.options.port!, "", 0, 5000, "KEYS", ...keys);
+  }
+  for (const node of [to, from, ...client.nodes("master").filter((n) => n !== to && n !== from)]) {
+    await node.cluster("SETSLOT", slot, "NODE", toId as string);
+  }
+}
 
 async function collect(it: AsyncIterable<JournalEntry>): Promise<JournalEntry[]> {
   const out: JournalEntry[] = [];

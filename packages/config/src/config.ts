@@ -56,6 +56,8 @@ export const RunlineEnvSchema = z
     REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
     /** `REDIS_URL` is one node of a Redis Cluster (the others are discovered from it). */
     RUNLINE_REDIS_CLUSTER: BoolEnv.default(false),
+    /** On a cluster: live journal messages by sharded pub/sub (Redis 7+); off for a Redis 6 cluster. */
+    RUNLINE_REDIS_SHARDED_PUBSUB: BoolEnv.default(true),
     DATABASE_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
     /** Postgres schema for Runline's tables and the checkpoints. */
     RUNLINE_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/i).default("runline"),
@@ -196,6 +198,8 @@ export interface RunlineConfig {
   redisUrl: string;
   /** `redisUrl` is a seed node of a Redis Cluster. */
   redisCluster: boolean;
+  /** On a cluster, live journal messages go by SPUBLISH/SSUBSCRIBE. */
+  redisShardedPubSub: boolean;
   databaseUrl: string;
   dbSchema: string;
   redisPrefix: string;
@@ -296,6 +300,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: env.PORT,
     redisUrl: env.REDIS_URL,
     redisCluster: env.RUNLINE_REDIS_CLUSTER,
+    redisShardedPubSub: env.RUNLINE_REDIS_SHARDED_PUBSUB,
     databaseUrl: env.DATABASE_URL,
     dbSchema: env.RUNLINE_DB_SCHEMA,
     redisPrefix: env.RUNLINE_REDIS_PREFIX,

@@ -1,5 +1,6 @@
 import calculateSlot from "cluster-key-slot";
 import { ReplyError, type Redis } from "ioredis";
+import { publishCommand } from "./live-channel";
 import { defineScript } from "./redis-script";
 
 /** The append script's answer to one item: `OK` + entry id, `DUP`, `GAP`, `FENCED` or `ENDED`. */
@@ -34,6 +35,7 @@ export interface ScriptBatchOptions {
 // entry in between the check and the write. Items are applied in order, each exactly as if it were a script
 // call of its own: a refused or failed item (its error caught by pcall) does not stop the ones after it.
 // KEYS: stream, fence per item. ARGV: maxLen, then per item channel, event, json, ttl, attempt, seq, mode.
+// %PUBLISH% is PUBLISH on a single Redis, SPUBLISH on a cluster (see publishCommand).
 const BATCH_LUA = `
 local maxLen = ARGV[1]
 local function apply(stream, fence, channel, event, json, ttl, attempt, seq, mode)
@@ -57,7 +59,7 @@ local function apply(stream, fence, channel, event, json, ttl, attempt, seq, mod
     redis.call('HSET', fence, 'a', attempt, 's', seq)
   end
   local id = redis.call('XADD', stream, 'MAXLEN', '~', maxLen, '*', 'e', event, 'd', json)
-  redis.call('PUBLISH', channel, id .. '\\n' .. event .. '\\n' .. json)
+  redis.call('%PUBLISH%', channel, id .. '\\n' .. event .. '\\n' .. json)
   if mode == '1' then
     redis.call('HSET', fence, 'e', 1)
     ttl = tonumber(ttl)
@@ -113,7 +115,8 @@ export class ScriptBatcher {
     this.maxItems = opts.maxItems ?? 256;
     this.maxBytes = opts.maxBytes ?? 1_000_000;
     // No numberOfKeys: each call passes its own.
-    this.command = defineScript<BatchCommand>(redis, BATCH_COMMAND, BATCH_LUA);
+    const publish = publishCommand(redis);
+    this.command = defineScript<BatchCommand>(redis, `${BATCH_COMMAND}${publish}`, BATCH_LUA.replace("%PUBLISH%", publish));
   }
 
   send(item: ScriptItem): Promise<ScriptReply> {

@@ -1,7 +1,9 @@
-import type { Redis } from "ioredis";
-import { subscriberConnection } from "./redis-connection";
+import calculateSlot from "cluster-key-slot";
+import type { Cluster, Redis } from "ioredis";
 import { decodeLiveMessage, type JournalEntry } from "./entry";
 import { journalKeys } from "./keys";
+import { nodeSubscriberConnection, subscriberConnection, usesShardedPubSub } from "./redis-connection";
+import { createSubscriberLink, type SubscriberLink } from "./subscriber-link";
 
 /** Options of {@link createJournalHub}. */
 export interface JournalHubOptions {
@@ -29,7 +31,10 @@ export interface ListenOptions {
   onClosed?: () => void;
 }
 
-/** One pub/sub connection per process, shared by every live journal listener in it. */
+/**
+ * One pub/sub connection per process (on a cluster: one per master that owns a listened run's slot), shared by
+ * every live journal listener in it.
+ */
 export interface JournalHub {
   /** The key prefix this hub subscribes under. */
   readonly prefix: string;
@@ -49,97 +54,175 @@ interface Listener extends ListenOptions {
 }
 
 interface Channel {
+  name: string;
   listeners: Set<Listener>;
-  subscribed: Promise<unknown>;
+  /** The node whose link carries it ("" for a single Redis); undefined until its owner is known. */
+  node?: string;
+  /** Set while live delivery has a hole (its link dropped, or it is moving to another node), until resynced. */
+  suspended: boolean;
+  /** Settles with the first subscription acknowledged (or the first failure of the current attempt). */
+  ready: Promise<void>;
+  settle(err?: unknown): void;
+  /** Counts subscription attempts: only the latest one's outcome counts. */
+  attempt: number;
 }
 
+const SINGLE_NODE = "";
+
 /**
- * Creates the hub on a duplicate of `redis` (a connection in subscriber mode can run nothing else). A thousand
- * SSE viewers then cost one connection and one `SUBSCRIBE` per run, not a thousand blocking reads.
+ * Creates the hub. A thousand SSE viewers then cost one connection and one `SUBSCRIBE` per run, not a thousand
+ * blocking reads. On a single Redis the connection is a duplicate of `redis` (a connection in subscriber mode
+ * can run nothing else). On a Redis Cluster the journal publishes with SPUBLISH (sharded pub/sub: a message
+ * stays on the shard that owns the run's slot instead of crossing the cluster bus to every node), so the hub
+ * SSUBSCRIBEs each run's channel on the master that owns its slot, over one connection per such master. When a
+ * slot moves (resharding, a failover) the owner's link is replaced, and the listeners of its channels are told
+ * (disconnect, then resync) so they re-read the stream: nothing published meanwhile is lost.
  */
 export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubOptions = {}): JournalHub {
   const onError = opts.onError ?? (() => undefined);
   const keys = journalKeys(prefix);
   const connectionName = opts.connectionName ?? "runline:journal-hub";
-  // Plain SUBSCRIBE on any node of a cluster hears every node's PUBLISH, so one subscriber connection still
-  // serves the whole process.
-  const sub = subscriberConnection(redis, connectionName);
+  // Undefined on a single Redis, and on a cluster with sharded pub/sub off: one plain link to the seed then.
+  const cluster = usesShardedPubSub(redis) ? (redis as unknown as Cluster) : undefined;
+  const links = new Map<string, SubscriberLink>();
   const channels = new Map<string, Channel>();
   let closed = false;
-  let connectedBefore = false;
-  // ioredis runs its ready check (INFO) once connected. A SUBSCRIBE written before that (ioredis writes commands
-  // allowed while Redis loads, SUBSCRIBE among them, as soon as the socket connects) puts the connection in
-  // subscriber mode, the INFO is refused and the connection drops ("only subscriber commands may be used"). So
-  // (un)subscribes wait for 'ready', in call order, each time the connection comes back too: the gate closes on
-  // 'close' and opens on the next 'ready'. `close` opens it for good (the commands then fail).
-  let release: () => void = () => undefined;
-  let notReady: Promise<void> | null = null;
-  const closeGate = () => {
-    if (notReady) return;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    notReady = gate;
-    gate.then(() => {
-      if (notReady === gate) notReady = null;
-    });
-  };
-  closeGate();
-  sub.on("ready", () => release());
-  const whenReady = <T>(command: () => Promise<T>): Promise<T> => (notReady ? notReady.then(command) : command());
+  let onClose: () => void = () => undefined;
+  const whenClosed = new Promise<void>((resolve) => (onClose = resolve));
 
-  sub.on("error", onError);
-  sub.on("message", (channelName: string, message: string) => {
-    const channel = channels.get(channelName);
-    if (!channel) return;
-    const entry = decodeLiveMessage(message);
-    if (!entry) return onError(new Error(`Malformed journal live message on ${channelName}`));
-    for (const listener of channel.listeners) {
-      try {
-        listener.onEntry(entry);
-      } catch (err) {
-        onError(err);
-      }
+  const channelsOn = (node: string) => [...channels.values()].filter((channel) => channel.node === node);
+  const suspend = (channel: Channel) => {
+    channel.suspended = true;
+    for (const listener of channel.listeners) listener.onDisconnect?.();
+  };
+  const resync = (channel: Channel) => {
+    channel.suspended = false;
+    for (const listener of channel.listeners) listener.onResync?.();
+  };
+  const refreshSlots = () => cluster?.refreshSlotsCache();
+
+  function linkOf(node: string): SubscriberLink {
+    const existing = links.get(node);
+    if (existing) return existing;
+    const connection = cluster ? nodeSubscriberConnection(redis, node, connectionName) : subscriberConnection(redis, connectionName);
+    const link = createSubscriberLink(connection, !!cluster, {
+      onMessage(name, message) {
+        const channel = channels.get(name);
+        if (!channel || channel.node !== node) return;
+        const entry = decodeLiveMessage(message);
+        if (!entry) return onError(new Error(`Malformed journal live message on ${name}`));
+        for (const listener of channel.listeners) {
+          try {
+            listener.onEntry(entry);
+          } catch (err) {
+            onError(err);
+          }
+        }
+      },
+      onDrop() {
+        for (const channel of channelsOn(node)) suspend(channel);
+        // The node may have failed over: a slot map refresh moves its channels to the new owner.
+        refreshSlots();
+      },
+      onBack() {
+        for (const channel of channelsOn(node)) resync(channel);
+      },
+      onError(err) {
+        // A slot that left this node unsubscribes its shard channels with a reply ioredis did not ask for (it
+        // reports a command queue state error): find the new owner now rather than at the next periodic refresh.
+        if (cluster && /sunsubscribe/i.test(String((err as Error)?.message))) refreshSlots();
+        else onError(err);
+      },
+    });
+    // An SSUBSCRIBE answered with MOVED (our slot map was stale): ioredis drops the command and emits this.
+    if (cluster) connection.on("moved", refreshSlots);
+    links.set(node, link);
+    return link;
+  }
+
+  /** The node that owns `name`'s slot, once the cluster's slot map knows it (at once on a single Redis). */
+  async function ownerOf(name: string): Promise<string | undefined> {
+    if (!cluster) return SINGLE_NODE;
+    const slot = calculateSlot(name);
+    while (!closed) {
+      const owner = cluster.slots[slot]?.[0];
+      if (owner) return owner;
+      await Promise.race([nextRefresh(cluster), whenClosed]);
     }
-  });
-  sub.on("close", () => {
-    if (closed) return;
-    closeGate();
-    if (!connectedBefore) return;
-    for (const channel of channels.values()) for (const listener of channel.listeners) listener.onDisconnect?.();
-  });
-  sub.on("ready", () => {
-    if (!connectedBefore) {
-      connectedBefore = true;
+    return undefined;
+  }
+
+  /** Subscribes `channel` on its owner's link; a successful attempt that follows a suspension resyncs it. */
+  async function attach(channel: Channel): Promise<void> {
+    const attempt = ++channel.attempt;
+    const owner = await ownerOf(channel.name);
+    if (owner === undefined || channels.get(channel.name) !== channel || channel.attempt !== attempt) return;
+    channel.node = owner;
+    try {
+      await linkOf(owner).subscribe(channel.name);
+    } catch (err) {
+      if (channel.attempt === attempt) channel.settle(err);
       return;
     }
-    // ioredis emits 'ready' and only then re-sends SUBSCRIBE for the old channels. A PING queued after that is
-    // answered after the re-subscribe acks, so listeners re-read the stream only once live delivery is back.
-    setImmediate(() => {
-      sub.ping().then(() => {
-        for (const channel of channels.values()) for (const listener of channel.listeners) listener.onResync?.();
-      }, onError);
-    });
+    if (channel.attempt !== attempt || channels.get(channel.name) !== channel) return;
+    channel.settle();
+    if (channel.suspended) resync(channel);
+  }
+
+  /** Replaces the link to `node`: its channels are suspended and subscribed again wherever they belong now. */
+  function replaceLink(node: string) {
+    const link = links.get(node);
+    links.delete(node);
+    link?.retire();
+    for (const channel of channelsOn(node)) {
+      suspend(channel);
+      channel.node = undefined;
+      void attach(channel);
+    }
+  }
+
+  // On a cluster, every slot map refresh (ioredis makes one every 5 s, and on our request) checks each channel's
+  // owner; a link carrying a channel whose slot moved is replaced.
+  cluster?.on("refresh", () => {
+    if (closed) return;
+    const moved = new Set<string>();
+    for (const channel of channels.values()) {
+      const owner = cluster.slots[calculateSlot(channel.name)]?.[0];
+      if (channel.node !== undefined && owner && owner !== channel.node) moved.add(channel.node);
+    }
+    for (const node of moved) replaceLink(node);
   });
+
+  // A single Redis: connect now, as a process that serves streams will need it (and its failures show early).
+  if (!cluster) linkOf(SINGLE_NODE);
 
   async function listen(runId: string, onEntry: (entry: JournalEntry) => void, listenOpts: ListenOptions = {}) {
     if (closed) throw new Error("Journal hub is closed");
     const name = keys.live(runId);
     let channel = channels.get(name);
     if (!channel) {
+      let settle: (err?: unknown) => void = () => undefined;
+      const ready = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+      channel = { name, listeners: new Set(), suspended: false, ready, settle, attempt: 0 };
+      ready.catch(() => undefined); // its listeners see the failure; no listener left, no one to tell
+      channels.set(name, channel);
       // Commands on one connection run in order, so a SUBSCRIBE sent after a pending UNSUBSCRIBE of the same
       // channel (last listener just left) still leaves the channel subscribed.
-      channel = { listeners: new Set(), subscribed: whenReady(() => sub.subscribe(name)) };
-      channels.set(name, channel);
+      void attach(channel);
     }
     const listener: Listener = { ...listenOpts, onEntry };
     const owner = channel;
     owner.listeners.add(listener);
+    // Joining a channel whose live delivery has a hole: held back until the resync, like the ones already there.
+    if (owner.suspended) listener.onDisconnect?.();
     const leave = () => {
       if (!owner.listeners.delete(listener) || owner.listeners.size > 0) return;
       if (channels.get(name) === owner) channels.delete(name);
-      if (!closed) whenReady(() => sub.unsubscribe(name)).catch(onError);
+      const link = owner.node === undefined ? undefined : links.get(owner.node);
+      if (!closed && link) link.unsubscribe(name).catch(onError);
     };
     try {
-      await owner.subscribed;
+      await owner.ready;
       if (closed) throw new Error("Journal hub is closed");
     } catch (err) {
       leave();
@@ -154,11 +237,30 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     async close() {
       if (closed) return;
       closed = true;
-      release();
+      onClose();
       const orphans = [...channels.values()].flatMap((channel) => [...channel.listeners]);
+      for (const channel of channels.values()) channel.settle(new Error("Journal hub is closed"));
       channels.clear();
       for (const listener of orphans) listener.onClosed?.();
-      await sub.quit().catch(() => sub.disconnect());
+      const open = [...links.values()];
+      links.clear();
+      await Promise.all(open.map((link) => link.close()));
     },
   };
+}
+
+const refreshes = new WeakMap<Cluster, Promise<void>>();
+/** Resolves at the cluster's next slot map refresh; one listener however many wait. */
+function nextRefresh(cluster: Cluster): Promise<void> {
+  let next = refreshes.get(cluster);
+  if (!next) {
+    next = new Promise<void>((resolve) =>
+      cluster.once("refresh", () => {
+        refreshes.delete(cluster);
+        resolve();
+      }),
+    );
+    refreshes.set(cluster, next);
+  }
+  return next;
 }

@@ -5,6 +5,12 @@ export interface RedisTarget {
   url: string;
   /** `url` is a seed node of a Redis Cluster; the client discovers the other nodes from it. */
   cluster?: boolean;
+  /**
+   * On a cluster, live journal messages go by sharded pub/sub (SPUBLISH / SSUBSCRIBE, Redis 7+): each stays on
+   * the shard of its run's slot. Off, they are plain PUBLISHes, which the cluster bus copies to every node (for
+   * a Redis 6 cluster). Ignored on a single Redis. @defaultValue true
+   */
+  shardedPubSub?: boolean;
 }
 
 /**
@@ -15,7 +21,7 @@ export interface RedisTarget {
  * differ (a subscriber, a SCAN, a script's keys) check `isCluster` (see {@link subscriberConnection}).
  */
 export function createRedis(target: string | RedisTarget, options: RedisOptions = {}): Redis {
-  const { url, cluster } = typeof target === "string" ? { url: target, cluster: false } : target;
+  const { url, cluster, shardedPubSub = true } = typeof target === "string" ? { url: target, cluster: false } : target;
   const redisOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, ...options };
   let redis: Redis;
   if (cluster) {
@@ -24,7 +30,7 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
     // rediss:// turns TLS on only in the single-node constructor; a cluster's nodes get it from their options.
     if (seed.protocol === "rediss:") perNode.tls ??= {};
     redis = new Cluster([url], { enableReadyCheck: true, redisOptions: perNode }) as unknown as Redis;
-    seeds.set(redis, { url, options: perNode });
+    seeds.set(redis, { url, options: perNode, shardedPubSub });
   } else {
     redis = new Redis(url, redisOptions);
   }
@@ -35,9 +41,9 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
 
 /**
  * A second connection for SUBSCRIBE, which takes a connection over. On a cluster it is a plain connection to the
- * seed node, not the Cluster's own subscriber: a plain SUBSCRIBE on any node hears every node's PUBLISH, and a
- * plain connection reports its drops ('close', then 'ready' once it re-subscribed), which the journal hub needs
- * to re-read what it missed. The Cluster's subscriber moves to another node on a drop without telling anyone
+ * seed node, not the Cluster's own subscriber: a plain SUBSCRIBE on any node hears every node's PUBLISH (the run
+ * control's broadcast, and the journal's live messages with sharded pub/sub off), and a plain connection reports
+ * its drops ('close', then 'ready' once it re-subscribed), which a listener needs to re-read what it missed. The Cluster's subscriber moves to another node on a drop without telling anyone
  * (seen: messages published meanwhile lost, no event), and races its own ready check with the first SUBSCRIBEs.
  * The cost: live delivery depends on that one node being up (streams hold back and resume when it is back).
  */
@@ -48,9 +54,26 @@ export function subscriberConnection(redis: Redis, connectionName: string): Redi
   return new Redis(seed.url, { ...seed.options, connectionName });
 }
 
+/**
+ * A subscriber connection to one node of a cluster (`host:port`, as the cluster's slot map names it), with the
+ * seed's options: sharded pub/sub (SSUBSCRIBE) is served only by the node that owns the channel's slot.
+ */
+export function nodeSubscriberConnection(redis: Redis, nodeKey: string, connectionName: string): Redis {
+  const seed = seeds.get(redis);
+  if (!seed) throw new TypeError("A Redis Cluster connection must be made by createRedis (its subscribers use its node options)");
+  const colon = nodeKey.lastIndexOf(":");
+  return new Redis({ ...seed.options, host: nodeKey.slice(0, colon), port: Number(nodeKey.slice(colon + 1)), connectionName });
+}
+
 interface Seed {
   url: string;
   options: RedisOptions;
+  shardedPubSub: boolean;
+}
+
+/** Whether live journal messages on this connection go by sharded pub/sub (a cluster made with it on). */
+export function usesShardedPubSub(redis: Redis): boolean {
+  return redis.isCluster && seeds.get(redis)?.shardedPubSub !== false;
 }
 /** The seed node and node options of each cluster connection made here (for its subscriber connections). */
 const seeds = new WeakMap<Redis, Seed>();
