@@ -148,54 +148,123 @@ it("runs BullMQ jobs: enqueue, process, job state", async () => {
   }
 });
 
-it("keeps a live subscriber whole while its run's slot moves to another master mid-run (resharding)", async () => {
-  const movePrefix = `${prefix}:move`;
+it.each([
+  ["every master told at once, new owner first, as redis-cli does", "quick"],
+  // Until the last one is told, a slot map refresh the hub asks for may be answered with the old owner.
+  ["the masters told one by one, 300 ms apart", "slow"],
+] as const)("keeps a live subscriber whole while its run's slot moves to another master mid-run: %s", async (_, order) => {
+  const movePrefix = `${prefix}:move-${order}`;
   const writer = createJournalWriter(asRedis(), movePrefix);
   const hub = createJournalHub(asRedis(), movePrefix, { connectionName: `${prefix}:move-hub` });
   const runId = "moving-run";
   const channel = journalKeys(movePrefix).live(runId);
   const slot = calculateSlot(channel);
-  const subscribersOn = async (node: Redis) => Number(((await node.pubsub("SHARDNUMSUB", channel)) as unknown[])[1]);
   try {
     await waitFor(() => client.slots[slot] !== undefined, { what: "the client's slot map" });
     const from = nodeOwning(slot);
     const to = client.nodes("master").find((node) => node !== from)!;
     const received = collect(subscribeRun({ redis: asRedis(), hub, prefix: movePrefix, runId }));
-    await waitFor(async () => (await subscribersOn(from)) === 1, { what: "the subscriber on the slot's owner" });
+    await waitFor(async () => (await shardSubscribers(from, channel)) === 1, { what: "the subscriber on the slot's owner" });
     const attempt = writer.forAttempt(runId, 1);
     await attempt.claim();
     // The run keeps appending while its keys migrate and its slot changes hands, and after.
     let appended = 0;
+    let last = Infinity; // set once the subscriber followed: 20 more entries, then the end
     const appending = (async () => {
-      for (; appended < 200; appended++) {
+      for (; appended < last; appended++) {
         await attempt.append("values", { i: appended });
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
     })();
     await waitFor(() => appended >= 20, { what: "20 entries before the move" });
-    await moveSlot(slot, from, to);
-    const movedAt = appended;
-    // The hub follows the slot to its new owner (on the unsubscribe the old owner sends, or the next refresh).
-    await waitFor(async () => (await subscribersOn(to)) === 1, { timeoutMs: 15_000, what: "the subscriber to follow the slot" });
+    await migrateKeys(slot, from, to);
+    // The new owner first: told first, the old one would send the run's appends back and forth between them.
+    await assignSlot(slot, to, [to, ...othersThan(to, from), from], order === "slow" ? 300 : 0);
+    // The hub follows the slot to its new owner (on the unsubscribe the old owner sends, or a slot map refresh).
+    await waitFor(async () => (await shardSubscribers(to, channel)) === 1, { timeoutMs: 15_000, what: "the subscriber to follow the slot" });
+    last = appended + 20;
     await appending;
     await writer.end(runId, { status: "success" });
-    const live = await received;
-    expect(movedAt).toBeLessThan(190);
-    expect(live.map((e) => (e.event === "end" ? "end" : (JSON.parse(e.dataJson) as { i: number }).i))).toEqual([...Array.from({ length: 200 }, (_, i) => i), "end"]);
-    expect(await subscribersOn(from)).toBe(0);
+    expect(valuesOf(await received)).toEqual([...range(last), "end"]);
+    expect(await shardSubscribers(from, channel)).toBe(0);
   } finally {
     await hub.close();
   }
-});
+}, 30_000);
 
-/** The master that owns `slot` now (asked of the cluster, not taken from the client's cached map). */
+it("keeps every run on a master whole when a slot leaves it while another run's subscription there is in flight", async () => {
+  // Redis tells the old owner's subscribers with a push ioredis did not ask for, which it pairs with the next
+  // pending command: the in-flight SSUBSCRIBE below. The hub must not trust that connection afterwards.
+  const movePrefix = `${prefix}:inflight`;
+  const keys = journalKeys(movePrefix);
+  const [seed] = cluster.startupNodes;
+  const hubRedis = createRedis({ url: `redis://${seed!.host}:${seed!.port}`, cluster: true });
+  const writer = createJournalWriter(asRedis(), movePrefix);
+  const hub = createJournalHub(hubRedis, movePrefix, { connectionName: `${prefix}:inflight-hub` });
+  try {
+    await hubRedis.ping();
+    await waitFor(() => client.slots.length > 0, { what: "the client's slot map" });
+    const owner = (runId: string) => nodeOwning(calculateSlot(keys.live(runId)));
+    const ids = Array.from({ length: 400 }, (_, i) => `inflight-${i}`);
+    const runA = ids[0]!;
+    const x = owner(runA);
+    const runB = ids.find((id) => id !== runA && owner(id) === x && calculateSlot(keys.live(id)) !== calculateSlot(keys.live(runA)))!;
+    const slotA = calculateSlot(keys.live(runA));
+    const y = client.nodes("master").find((node) => node !== x)!;
+    const server = cluster.nodes.find((n) => n.port === x.options.port)!;
+
+    const receivedA = collect(subscribeRun({ redis: hubRedis, hub, prefix: movePrefix, runId: runA }));
+    await waitFor(async () => (await shardSubscribers(x, keys.live(runA))) === 1, { what: "run A's subscriber" });
+    const writerA = writer.forAttempt(runA, 1);
+    const writerB = writer.forAttempt(runB, 1);
+    await Promise.all([writerA.claim(), writerB.claim()]);
+    for (let i = 0; i < 5; i++) await writerA.append("values", { i });
+    await migrateKeys(slotA, x, y);
+    await y.cluster("SETSLOT", slotA, "NODE", (await y.cluster("MYID")) as string);
+    // With the old owner stopped, its SETSLOT is sent first, then run B's SSUBSCRIBE: on waking it unsubscribes
+    // run A's channel (the push) with B's subscription still unanswered.
+    const yId = (await y.cluster("MYID")) as string;
+    server.pause();
+    let receivedB: Promise<JournalEntry[]>;
+    let setSlot: Promise<unknown>;
+    try {
+      setSlot = x.cluster("SETSLOT", slotA, "NODE", yId);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      receivedB = collect(subscribeRun({ redis: hubRedis, hub, prefix: movePrefix, runId: runB }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      server.resume();
+    }
+    await setSlot;
+    for (const node of othersThan(x, y)) await node.cluster("SETSLOT", slotA, "NODE", yId);
+    for (let i = 5; i < 40; i++) {
+      await writerA.append("values", { i });
+      await writerB.append("values", { i: i - 5 });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await writer.end(runA, { status: "success" });
+    await writer.end(runB, { status: "success" });
+    expect(valuesOf(await receivedA)).toEqual([...range(40), "end"]);
+    expect(valuesOf(await receivedB)).toEqual([...range(35), "end"]);
+  } finally {
+    await hub.close();
+    await hubRedis.quit();
+  }
+}, 30_000);
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const valuesOf = (entries: JournalEntry[]) => entries.map((e) => (e.event === "end" ? "end" : (JSON.parse(e.dataJson) as { i: number }).i));
+const shardSubscribers = async (node: Redis, channel: string) => Number(((await node.pubsub("SHARDNUMSUB", channel)) as unknown[])[1]);
+const othersThan = (...nodes: Redis[]) => client.nodes("master").filter((n) => !nodes.includes(n));
+
+/** The master that owns `slot` in the client's slot map. */
 function nodeOwning(slot: number): Redis {
   const key = client.slots[slot]![0]!;
   return client.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === key)!;
 }
 
-/** Moves `slot` and its keys from one master to another, the way `redis-cli --cluster reshard` does. */
-async function moveSlot(slot: number, from: Redis, to: Redis): Promise<void> {
+/** Moves the keys of `slot` from one master to another, the first half of what `redis-cli --cluster reshard` does. */
+async function migrateKeys(slot: number, from: Redis, to: Redis): Promise<void> {
   const [fromId, toId] = await Promise.all([from.cluster("MYID"), to.cluster("MYID")]);
   await to.cluster("SETSLOT", slot, "IMPORTING", fromId as string);
   await from.cluster("SETSLOT", slot, "MIGRATING", toId as string);
@@ -204,8 +273,14 @@ async function moveSlot(slot: number, from: Redis, to: Redis): Promise<void> {
     if (keys.length === 0) break;
     await from.migrate(to.options.host!, to.options.port!, "", 0, 5000, "KEYS", ...keys);
   }
-  for (const node of [to, from, ...client.nodes("master").filter((n) => n !== to && n !== from)]) {
-    await node.cluster("SETSLOT", slot, "NODE", toId as string);
+}
+
+/** The second half: every node in `order` learns that `to` owns `slot`, `gapMs` apart. */
+async function assignSlot(slot: number, to: Redis, order: Redis[], gapMs: number): Promise<void> {
+  const toId = (await to.cluster("MYID")) as string;
+  for (const node of order) {
+    await node.cluster("SETSLOT", slot, "NODE", toId);
+    if (gapMs) await new Promise((resolve) => setTimeout(resolve, gapMs));
   }
 }
 

@@ -65,7 +65,12 @@ interface Channel {
   settle(err?: unknown): void;
   /** Counts subscription attempts: only the latest one's outcome counts. */
   attempt: number;
+  /** The latest attempt was acknowledged. */
+  acked: boolean;
 }
+
+/** How long after an SSUBSCRIBE was answered MOVED it is tried again (while the cluster agrees on the new owner). */
+const MOVED_RETRY_MS = 200;
 
 const SINGLE_NODE = "";
 
@@ -127,15 +132,36 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
       onBack() {
         for (const channel of channelsOn(node)) resync(channel);
       },
+      onUnreachable() {
+        // Never connected: a master that died before we first reached it. Its replica may own the slots now.
+        refreshSlots();
+      },
       onError(err) {
-        // A slot that left this node unsubscribes its shard channels with a reply ioredis did not ask for (it
-        // reports a command queue state error): find the new owner now rather than at the next periodic refresh.
-        if (cluster && /sunsubscribe/i.test(String((err as Error)?.message))) refreshSlots();
-        else onError(err);
+        // A slot that left this node unsubscribes its shard channels with a push ioredis did not ask for. ioredis
+        // matches it to the next pending command, so from then on its replies are off by one (a subscribe
+        // resolved by the wrong reply, messages taken for replies), until it reports a command queue state
+        // error. The connection cannot be trusted after that: replace it (its channels resync) and refresh the
+        // slot map, so the moved ones go to their new owner.
+        if (cluster && /Command queue state error/i.test(String((err as Error)?.message))) {
+          if (links.get(node) === link) replaceLink(node);
+          refreshSlots();
+        } else {
+          onError(err);
+        }
       },
     });
-    // An SSUBSCRIBE answered with MOVED (our slot map was stale): ioredis drops the command and emits this.
-    if (cluster) connection.on("moved", refreshSlots);
+    // An SSUBSCRIBE answered with MOVED (our slot map was stale, or the nodes do not agree yet): ioredis drops
+    // the command, never settles it, and emits this. Refresh the map, and a moment later subscribe again every
+    // channel of this link still unanswered, wherever the map says it belongs then.
+    if (cluster) {
+      connection.on("moved", () => {
+        refreshSlots();
+        setTimeout(() => {
+          if (closed) return;
+          for (const channel of channelsOn(node)) if (!channel.acked) void attach(channel);
+        }, MOVED_RETRY_MS).unref();
+      });
+    }
     links.set(node, link);
     return link;
   }
@@ -155,6 +181,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
   /** Subscribes `channel` on its owner's link; a successful attempt that follows a suspension resyncs it. */
   async function attach(channel: Channel): Promise<void> {
     const attempt = ++channel.attempt;
+    channel.acked = false;
     const owner = await ownerOf(channel.name);
     if (owner === undefined || channels.get(channel.name) !== channel || channel.attempt !== attempt) return;
     channel.node = owner;
@@ -165,6 +192,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
       return;
     }
     if (channel.attempt !== attempt || channels.get(channel.name) !== channel) return;
+    channel.acked = true;
     channel.settle();
     if (channel.suspended) resync(channel);
   }
@@ -181,17 +209,21 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     }
   }
 
-  // On a cluster, every slot map refresh (ioredis makes one every 5 s, and on our request) checks each channel's
-  // owner; a link carrying a channel whose slot moved is replaced.
-  cluster?.on("refresh", () => {
-    if (closed) return;
+  // On a cluster, every slot map refresh (createRedis has ioredis make one every 5 s; the hub asks for more)
+  // checks each channel's owner: a link carrying a channel whose slot moved is replaced, and a link to a node
+  // that is no master any more is closed (it would retry forever).
+  const onRefresh = () => {
+    if (closed || !cluster) return;
     const moved = new Set<string>();
     for (const channel of channels.values()) {
       const owner = cluster.slots[calculateSlot(channel.name)]?.[0];
       if (channel.node !== undefined && owner && owner !== channel.node) moved.add(channel.node);
     }
+    const masters = new Set(cluster.nodes("master").map((n) => `${n.options.host}:${n.options.port}`));
+    for (const node of links.keys()) if (!masters.has(node)) moved.add(node);
     for (const node of moved) replaceLink(node);
-  });
+  };
+  cluster?.on("refresh", onRefresh);
 
   // A single Redis: connect now, as a process that serves streams will need it (and its failures show early).
   if (!cluster) linkOf(SINGLE_NODE);
@@ -203,7 +235,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     if (!channel) {
       let settle: (err?: unknown) => void = () => undefined;
       const ready = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
-      channel = { name, listeners: new Set(), suspended: false, ready, settle, attempt: 0 };
+      channel = { name, listeners: new Set(), suspended: false, ready, settle, attempt: 0, acked: false };
       ready.catch(() => undefined); // its listeners see the failure; no listener left, no one to tell
       channels.set(name, channel);
       // Commands on one connection run in order, so a SUBSCRIBE sent after a pending UNSUBSCRIBE of the same
@@ -238,6 +270,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
       if (closed) return;
       closed = true;
       onClose();
+      cluster?.off("refresh", onRefresh);
       const orphans = [...channels.values()].flatMap((channel) => [...channel.listeners]);
       for (const channel of channels.values()) channel.settle(new Error("Journal hub is closed"));
       channels.clear();

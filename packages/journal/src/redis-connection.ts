@@ -29,7 +29,9 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
     const perNode: RedisOptions = { ...withoutAutoPipelining(redisOptions), ...credentialsOf(seed) };
     // rediss:// turns TLS on only in the single-node constructor; a cluster's nodes get it from their options.
     if (seed.protocol === "rediss:") perNode.tls ??= {};
-    redis = new Cluster([url], { enableReadyCheck: true, redisOptions: perNode }) as unknown as Redis;
+    // A slot map refresh every 5 s (ioredis makes none by default): the journal hub follows moved slots with it,
+    // even when the refresh it asked for on a move was answered by a node that had not heard of the move yet.
+    redis = new Cluster([url], { enableReadyCheck: true, slotsRefreshInterval: 5000, redisOptions: perNode }) as unknown as Redis;
     seeds.set(redis, { url, options: perNode, shardedPubSub });
   } else {
     redis = new Redis(url, redisOptions);

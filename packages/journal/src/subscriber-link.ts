@@ -8,6 +8,8 @@ export interface SubscriberLinkEvents {
   onDrop(): void;
   /** The connection came back and re-subscribed its channels: what was published after this is delivered. */
   onBack(): void;
+  /** A connection attempt failed before the connection was ever up (the node may be gone). */
+  onUnreachable(): void;
   onError(err: unknown): void;
 }
 
@@ -57,6 +59,7 @@ export function createSubscriberLink(connection: Redis, sharded: boolean, events
     if (done) return;
     closeGate();
     if (connectedBefore) events.onDrop();
+    else events.onUnreachable();
   });
   connection.on("ready", () => {
     release();
@@ -65,8 +68,9 @@ export function createSubscriberLink(connection: Redis, sharded: boolean, events
       connectedBefore = true;
       return;
     }
-    // ioredis emits 'ready' and only then re-sends the (S)SUBSCRIBEs of the old channels. A PING queued after
-    // that is answered after their acks, so listeners re-read the stream only once live delivery is back.
+    // ioredis re-sends the (S)SUBSCRIBEs of the old channels as it becomes ready (it emits 'ready' on the next
+    // tick), so a PING queued now is answered after their acks: listeners re-read the stream only once live
+    // delivery is back.
     setImmediate(() => {
       connection.ping().then(() => {
         if (!done) events.onBack();
