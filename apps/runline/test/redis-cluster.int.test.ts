@@ -165,6 +165,12 @@ it.each([
     const to = client.nodes("master").find((node) => node !== from)!;
     const received = collect(subscribeRun({ redis: asRedis(), hub, prefix: movePrefix, runId }));
     await waitFor(async () => (await shardSubscribers(from, channel)) === 1, { what: "the subscriber on the slot's owner" });
+    // A run on the same master whose slot stays: the move must not make its streams re-read their journal.
+    const bystander = Array.from({ length: 400 }, (_, i) => `bystander-${i}`).find(
+      (id) => nodeOwning(calculateSlot(journalKeys(movePrefix).live(id))) === from && calculateSlot(journalKeys(movePrefix).live(id)) !== slot,
+    )!;
+    let bystanderHeld = 0;
+    const leaveBystander = await hub.listen(bystander, () => undefined, { onDisconnect: () => bystanderHeld++ });
     const attempt = writer.forAttempt(runId, 1);
     await attempt.claim();
     // The run keeps appending while its keys migrate and its slot changes hands, and after.
@@ -187,6 +193,8 @@ it.each([
     await writer.end(runId, { status: "success" });
     expect(valuesOf(await received)).toEqual([...range(last), "end"]);
     expect(await shardSubscribers(from, channel)).toBe(0);
+    expect(bystanderHeld).toBe(0);
+    leaveBystander();
   } finally {
     await hub.close();
   }

@@ -67,10 +67,19 @@ interface Channel {
   attempt: number;
   /** The latest attempt was acknowledged. */
   acked: boolean;
+  /** Delay of the next retry of an unanswered or failed subscription (doubles up to RETRY_MAX_MS). */
+  retryMs: number;
+  retryTimer?: NodeJS.Timeout;
 }
 
-/** How long after an SSUBSCRIBE was answered MOVED it is tried again (while the cluster agrees on the new owner). */
-const MOVED_RETRY_MS = 200;
+/**
+ * Retries of a subscription answered MOVED (ioredis never settles it) or refused: first after 200 ms, while the
+ * masters come to agree on the new owner, then backing off, so a migration left half-done costs little.
+ */
+const RETRY_FIRST_MS = 200;
+const RETRY_MAX_MS = 5_000;
+/** The hub asks for a slot map refresh at most this often (ioredis merges only the ones already in flight). */
+const REFRESH_MIN_INTERVAL_MS = 250;
 
 const SINGLE_NODE = "";
 
@@ -104,7 +113,39 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     channel.suspended = false;
     for (const listener of channel.listeners) listener.onResync?.();
   };
-  const refreshSlots = () => cluster?.refreshSlotsCache();
+  let lastRefresh = 0;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  const refreshSlots = () => {
+    if (!cluster || closed || refreshTimer) return;
+    const wait = lastRefresh + REFRESH_MIN_INTERVAL_MS - Date.now();
+    const refresh = () => {
+      refreshTimer = undefined;
+      lastRefresh = Date.now();
+      if (!closed) cluster.refreshSlotsCache();
+    };
+    if (wait <= 0) refresh();
+    else refreshTimer = setTimeout(refresh, wait).unref();
+  };
+  /** Subscribes `channel` again later, unless a newer attempt was acknowledged meanwhile. */
+  const retryLater = (channel: Channel) => {
+    if (channel.retryTimer || closed) return;
+    const delay = channel.retryMs;
+    channel.retryMs = Math.min(delay * 2, RETRY_MAX_MS);
+    channel.retryTimer = setTimeout(() => {
+      channel.retryTimer = undefined;
+      if (!closed && channels.get(channel.name) === channel && !channel.acked) void attach(channel);
+    }, delay).unref();
+  };
+  /**
+   * Moves one channel to wherever the slot map says it belongs now; only it re-reads its stream. No SUNSUBSCRIBE
+   * on the old owner: a master that loses a slot drops its shard subscriptions itself (the push above), and a
+   * command sent there now would meet ioredis' reply matching mid-repair.
+   */
+  const moveChannel = (channel: Channel) => {
+    suspend(channel);
+    channel.node = undefined;
+    void attach(channel);
+  };
 
   function linkOf(node: string): SubscriberLink {
     const existing = links.get(node);
@@ -138,28 +179,32 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
       },
       onError(err) {
         // A slot that left this node unsubscribes its shard channels with a push ioredis did not ask for. ioredis
-        // matches it to the next pending command, so from then on its replies are off by one (a subscribe
-        // resolved by the wrong reply, messages taken for replies), until it reports a command queue state
-        // error. The connection cannot be trusted after that: replace it (its channels resync) and refresh the
-        // slot map, so the moved ones go to their new owner.
-        if (cluster && /Command queue state error/i.test(String((err as Error)?.message))) {
-          if (links.get(node) === link) replaceLink(node);
-          refreshSlots();
+        // matches it to the next pending command; with none pending it reports a command queue state error whose
+        // last reply is that `sunsubscribe`, and the connection is still in step: move that channel alone.
+        // Otherwise the replies went off by one (a subscribe resolved by the wrong reply, messages taken for
+        // replies) until the error: the connection cannot be trusted, so replace it (its channels resync). Either
+        // way refresh the slot map, so the moved ones go to their new owner.
+        const message = String((err as Error)?.message);
+        if (!cluster || !/Command queue state error/i.test(message)) return onError(err);
+        refreshSlots();
+        if (links.get(node) !== link) return;
+        const unsubscribed = /Last reply: sunsubscribe,(.*),\d+$/.exec(message)?.[1];
+        const channel = unsubscribed === undefined ? undefined : channels.get(unsubscribed);
+        if (unsubscribed !== undefined) {
+          if (channel?.node === node) moveChannel(channel);
         } else {
-          onError(err);
+          replaceLink(node);
         }
       },
     });
     // An SSUBSCRIBE answered with MOVED (our slot map was stale, or the nodes do not agree yet): ioredis drops
-    // the command, never settles it, and emits this. Refresh the map, and a moment later subscribe again every
-    // channel of this link still unanswered, wherever the map says it belongs then.
+    // the command, never settles it, and emits this. Refresh the map, and later subscribe again every channel
+    // of this link still unanswered, wherever the map says it belongs then.
     if (cluster) {
       connection.on("moved", () => {
         refreshSlots();
-        setTimeout(() => {
-          if (closed) return;
-          for (const channel of channelsOn(node)) if (!channel.acked) void attach(channel);
-        }, MOVED_RETRY_MS).unref();
+        if (links.get(node) !== link) return;
+        for (const channel of channelsOn(node)) if (!channel.acked) retryLater(channel);
       });
     }
     links.set(node, link);
@@ -188,11 +233,15 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     try {
       await linkOf(owner).subscribe(channel.name);
     } catch (err) {
-      if (channel.attempt === attempt) channel.settle(err);
+      if (channel.attempt !== attempt) return;
+      channel.settle(err);
+      // Refused (CLUSTERDOWN, a link replaced under it): its listeners that joined before still wait for it.
+      if (channels.get(channel.name) === channel) retryLater(channel);
       return;
     }
     if (channel.attempt !== attempt || channels.get(channel.name) !== channel) return;
     channel.acked = true;
+    channel.retryMs = RETRY_FIRST_MS;
     channel.settle();
     if (channel.suspended) resync(channel);
   }
@@ -210,18 +259,17 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
   }
 
   // On a cluster, every slot map refresh (createRedis has ioredis make one every 5 s; the hub asks for more)
-  // checks each channel's owner: a link carrying a channel whose slot moved is replaced, and a link to a node
-  // that is no master any more is closed (it would retry forever).
+  // checks each channel's owner: a channel whose slot moved goes to its new owner (the other channels of its
+  // old master are left alone), and a link to a node that is no master any more is closed (it would retry
+  // forever).
   const onRefresh = () => {
     if (closed || !cluster) return;
-    const moved = new Set<string>();
-    for (const channel of channels.values()) {
-      const owner = cluster.slots[calculateSlot(channel.name)]?.[0];
-      if (channel.node !== undefined && owner && owner !== channel.node) moved.add(channel.node);
-    }
     const masters = new Set(cluster.nodes("master").map((n) => `${n.options.host}:${n.options.port}`));
-    for (const node of links.keys()) if (!masters.has(node)) moved.add(node);
-    for (const node of moved) replaceLink(node);
+    for (const node of [...links.keys()]) if (!masters.has(node)) replaceLink(node);
+    for (const channel of [...channels.values()]) {
+      const owner = cluster.slots[calculateSlot(channel.name)]?.[0];
+      if (channel.node !== undefined && owner && owner !== channel.node) moveChannel(channel);
+    }
   };
   cluster?.on("refresh", onRefresh);
 
@@ -235,7 +283,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     if (!channel) {
       let settle: (err?: unknown) => void = () => undefined;
       const ready = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
-      channel = { name, listeners: new Set(), suspended: false, ready, settle, attempt: 0, acked: false };
+      channel = { name, listeners: new Set(), suspended: false, ready, settle, attempt: 0, acked: false, retryMs: RETRY_FIRST_MS };
       ready.catch(() => undefined); // its listeners see the failure; no listener left, no one to tell
       channels.set(name, channel);
       // Commands on one connection run in order, so a SUBSCRIBE sent after a pending UNSUBSCRIBE of the same
@@ -271,6 +319,8 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
       closed = true;
       onClose();
       cluster?.off("refresh", onRefresh);
+      clearTimeout(refreshTimer);
+      for (const channel of channels.values()) clearTimeout(channel.retryTimer);
       const orphans = [...channels.values()].flatMap((channel) => [...channel.listeners]);
       for (const channel of channels.values()) channel.settle(new Error("Journal hub is closed"));
       channels.clear();
