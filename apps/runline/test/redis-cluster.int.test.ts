@@ -228,10 +228,10 @@ it("keeps every run on a master whole when a slot leaves it while another run's 
     await Promise.all([writerA.claim(), writerB.claim()]);
     for (let i = 0; i < 5; i++) await writerA.append("values", { i });
     await migrateKeys(slotA, x, y);
-    await y.cluster("SETSLOT", slotA, "NODE", (await y.cluster("MYID")) as string);
+    const yId = (await y.cluster("MYID")) as string;
+    await y.cluster("SETSLOT", slotA, "NODE", yId);
     // With the old owner stopped, its SETSLOT is sent first, then run B's SSUBSCRIBE: on waking it unsubscribes
     // run A's channel (the push) with B's subscription still unanswered.
-    const yId = (await y.cluster("MYID")) as string;
     server.pause();
     let receivedB: Promise<JournalEntry[]>;
     let setSlot: Promise<unknown>;

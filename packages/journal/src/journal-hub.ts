@@ -89,8 +89,8 @@ const SINGLE_NODE = "";
  * can run nothing else). On a Redis Cluster the journal publishes with SPUBLISH (sharded pub/sub: a message
  * stays on the shard that owns the run's slot instead of crossing the cluster bus to every node), so the hub
  * SSUBSCRIBEs each run's channel on the master that owns its slot, over one connection per such master. When a
- * slot moves (resharding, a failover) the owner's link is replaced, and the listeners of its channels are told
- * (disconnect, then resync) so they re-read the stream: nothing published meanwhile is lost.
+ * slot moves (resharding, a failover) its channels are subscribed again on the new owner, and their listeners are
+ * told (disconnect, then resync) so they re-read the stream: nothing published meanwhile is lost.
  */
 export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubOptions = {}): JournalHub {
   const onError = opts.onError ?? (() => undefined);
@@ -189,12 +189,9 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
         refreshSlots();
         if (links.get(node) !== link) return;
         const unsubscribed = /Last reply: sunsubscribe,(.*),\d+$/.exec(message)?.[1];
-        const channel = unsubscribed === undefined ? undefined : channels.get(unsubscribed);
-        if (unsubscribed !== undefined) {
-          if (channel?.node === node) moveChannel(channel);
-        } else {
-          replaceLink(node);
-        }
+        if (unsubscribed === undefined) return replaceLink(node);
+        const channel = channels.get(unsubscribed);
+        if (channel?.node === node) moveChannel(channel);
       },
     });
     // An SSUBSCRIBE answered with MOVED (our slot map was stale, or the nodes do not agree yet): ioredis drops
@@ -251,11 +248,7 @@ export function createJournalHub(redis: Redis, prefix: string, opts: JournalHubO
     const link = links.get(node);
     links.delete(node);
     link?.retire();
-    for (const channel of channelsOn(node)) {
-      suspend(channel);
-      channel.node = undefined;
-      void attach(channel);
-    }
+    for (const channel of channelsOn(node)) moveChannel(channel);
   }
 
   // On a cluster, every slot map refresh (createRedis has ioredis make one every 5 s; the hub asks for more)

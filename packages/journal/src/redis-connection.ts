@@ -45,14 +45,14 @@ export function createRedis(target: string | RedisTarget, options: RedisOptions 
  * A second connection for SUBSCRIBE, which takes a connection over. On a cluster it is a plain connection to the
  * seed node, not the Cluster's own subscriber: a plain SUBSCRIBE on any node hears every node's PUBLISH (the run
  * control's broadcast, and the journal's live messages with sharded pub/sub off), and a plain connection reports
- * its drops ('close', then 'ready' once it re-subscribed), which a listener needs to re-read what it missed. The Cluster's subscriber moves to another node on a drop without telling anyone
- * (seen: messages published meanwhile lost, no event), and races its own ready check with the first SUBSCRIBEs.
- * The cost: live delivery depends on that one node being up (streams hold back and resume when it is back).
+ * its drops ('close', then 'ready' once it re-subscribed), which a listener needs to re-read what it missed. The
+ * Cluster's subscriber moves to another node on a drop without telling anyone (seen: messages published
+ * meanwhile lost, no event), and races its own ready check with the first SUBSCRIBEs. The cost: what it hears
+ * depends on that one node being up (listeners hold back and resume when it is back).
  */
 export function subscriberConnection(redis: Redis, connectionName: string): Redis {
   if (!redis.isCluster) return redis.duplicate({ connectionName });
-  const seed = seeds.get(redis);
-  if (!seed) throw new TypeError("A Redis Cluster connection must be made by createRedis (its subscribers connect to its seed node)");
+  const seed = seedOf(redis);
   return new Redis(seed.url, { ...seed.options, connectionName });
 }
 
@@ -61,8 +61,7 @@ export function subscriberConnection(redis: Redis, connectionName: string): Redi
  * seed's options: sharded pub/sub (SSUBSCRIBE) is served only by the node that owns the channel's slot.
  */
 export function nodeSubscriberConnection(redis: Redis, nodeKey: string, connectionName: string): Redis {
-  const seed = seeds.get(redis);
-  if (!seed) throw new TypeError("A Redis Cluster connection must be made by createRedis (its subscribers use its node options)");
+  const seed = seedOf(redis);
   const colon = nodeKey.lastIndexOf(":");
   return new Redis({ ...seed.options, host: nodeKey.slice(0, colon), port: Number(nodeKey.slice(colon + 1)), connectionName });
 }
@@ -79,6 +78,12 @@ export function usesShardedPubSub(redis: Redis): boolean {
 }
 /** The seed node and node options of each cluster connection made here (for its subscriber connections). */
 const seeds = new WeakMap<Redis, Seed>();
+
+function seedOf(redis: Redis): Seed {
+  const seed = seeds.get(redis);
+  if (!seed) throw new TypeError("A Redis Cluster connection must be made by createRedis (its subscribers use its seed and node options)");
+  return seed;
+}
 
 function credentialsOf(url: URL): RedisOptions {
   // The seed's credentials are every node's: a cluster's nodes share them.
