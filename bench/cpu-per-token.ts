@@ -104,10 +104,13 @@ async function main(): Promise<void> {
     const base: Round[] = [];
     const rl: Round[] = [];
     // The Runline rounds' windows on the profiler's clock, so `summarize-cpuprofile --window runline-round` leaves
-    // out start-up and the warm-up.
+    // out start-up and the warm-up; the in-process rounds' too, for a profile of this process (`node --cpu-prof
+    // --import tsx bench/cpu-per-token.ts --profile DIR` … `--window in-process-round`).
     const windows: PhaseWindow[] = [];
     for (let r = 0; r < rounds; r++) {
+      const baseStartUs = profilerClockMicros();
       base.push(await round(inProcess, selfCpuSeconds));
+      windows.push({ label: "in-process-round", startUs: baseStartUs, endUs: profilerClockMicros() });
       const worker0 = workerCpu();
       const startUs = profilerClockMicros();
       rl.push({ ...(await round(overHttp, runlineCpu)), ...(worker ? { workerCpuS: workerCpu() - worker0 } : {}) });

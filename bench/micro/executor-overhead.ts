@@ -2,7 +2,7 @@
 // that only JSON-encodes (no Redis, no HTTP), toggling one ingredient at a time, and compares the CPU per token
 // with a plain `graph.stream` of the same story graph. Checkpointer: MemorySaver (same for every variant, so
 // the differences are the executor's). Delay 0, so CPU is the whole cost.
-//   Run: node --expose-gc --import tsx bench/micro/executor-overhead.ts [text]
+//   Run: [DELAY_MS=10] node --expose-gc --import tsx bench/micro/executor-overhead.ts [text]
 //   ([text]: only the variants whose name contains it, e.g. to profile one with --cpu-prof)
 // (--expose-gc lets each measurement start from a collected heap; without it, GC pauses landing at random make
 // differences under ~30 µs/token unreliable.)
@@ -21,10 +21,12 @@ import { storyInput } from "../lib/workload";
 const RUNS = 50; // concurrent, as in the Foundation scenario
 const TOKENS = 100;
 const REPEATS = 9;
+// DELAY_MS=10 paces the model as the CPU benchmark does: fewer tokens per event-loop turn, so per-turn costs show.
+const DELAY_MS = Number(process.env.DELAY_MS ?? 0);
 
 const graph = compileStoryGraph(new MemorySaver());
-const chatModels = createChatModelFactory({ provider: "story", story: { tokens: TOKENS, delayMs: 0 } });
-const pace = { story_tokens: TOKENS, story_token_delay_ms: 0 };
+const chatModels = createChatModelFactory({ provider: "story", story: { tokens: TOKENS, delayMs: DELAY_MS } });
+const pace = { story_tokens: TOKENS, story_token_delay_ms: DELAY_MS };
 
 /** A run record as the API would create it for `POST /threads/{tid}/runs/stream` with our body. */
 function runRecord(): RunRecord {
@@ -42,7 +44,7 @@ function runRecord(): RunRecord {
 
 type Variant = { name: string; run: () => Promise<number>; after?: () => void };
 
-const encodeSink = () => ({ append: (_e: string, data: unknown) => (encodeEventData(data), Promise.resolve()) });
+const encodeSink = () => ({ push: (_e: string, data: unknown) => void encodeEventData(data) });
 
 /** The worker's journal on the test Redis, under a prefix of its own (its keys are removed at the end). */
 const journalPrefix = `bench-executor-${randomUUID()}`;
@@ -59,7 +61,7 @@ function realJournal() {
 async function journalSink(runId: string) {
   const journal = realJournal().forAttempt(runId, 1);
   await journal.claim();
-  return { append: (e: string, d: unknown) => journal.append(e, d), flush: () => journal.flush() };
+  return { push: (e: string, d: unknown) => journal.push(e, d), flush: () => journal.flush() };
 }
 
 function executorVariant(name: string, opts: { callbacks?: "inherited" | "root-only"; journal?: boolean }): Variant {
@@ -74,7 +76,7 @@ function executorVariant(name: string, opts: { callbacks?: "inherited" | "root-o
       await executeRun({
         graph: graph as unknown as RunnableGraph,
         run,
-        sink: { append: (e, d) => (e === "messages" && tokens++, sink.append(e, d)) },
+        sink: { push: (e, d) => (e === "messages" && tokens++, sink.push(e, d)) },
         signal: new AbortController().signal,
         collector: new PartialCollector(),
         context: { [CHAT_MODEL_CONTEXT_KEY]: chatModels },
@@ -147,7 +149,7 @@ async function main() {
   const results = new Map(variants.map((v) => [v.name, [] as number[]]));
   for (let r = 0; r < REPEATS; r++) for (const v of variants) results.get(v.name)!.push(await cpuPerToken(v));
   const base = median(results.get(variants[0]!.name)!);
-  console.log(`${RUNS} concurrent runs × ${TOKENS} tokens, delay 0, median of ${REPEATS}:`);
+  console.log(`${RUNS} concurrent runs × ${TOKENS} tokens, delay ${DELAY_MS} ms, median of ${REPEATS}:`);
   for (const [name, xs] of results) {
     const us = median(xs);
     console.log(`  ${name.padEnd(54)} ${us.toFixed(1).padStart(6)} µs CPU per token  (+${(us - base).toFixed(1)})`);

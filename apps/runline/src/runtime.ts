@@ -80,10 +80,10 @@ export async function startRunline(config: RunlineConfig, options: { logger?: Lo
   const healthChecks = createHealthChecks({ redis, pool, queue: queue.queue });
   const threads = new ThreadsRepo(pool);
   const runs = new RunsRepo(pool);
-  // Token appends get their own connection with auto-pipelining: every append of one event-loop turn (50 runs
-  // streaming at once) goes out in one socket write (on a single Redis; on a cluster createRedis leaves it off).
-  // BullMQ's commands stay off it.
-  const journalRedis = createRedis(redisTarget, { enableAutoPipelining: true });
+  // Token appends get their own connection, off BullMQ's. No auto-pipelining on it: the journal's ScriptBatcher
+  // already sends one script call per event-loop turn, and ioredis' pipeline around that one call cost the worker
+  // ~10 µs per token (cpu-per-token --split, 2026-12-04).
+  const journalRedis = createRedis(redisTarget);
   watchRedis(metrics, redis, journalRedis);
   const keys = journalKeys(config.redisPrefix);
   const journal = observeJournal(createJournalWriter(journalRedis, config.redisPrefix, { retentionSeconds: config.journalRetentionSeconds }), metrics, {

@@ -5,9 +5,12 @@ import type { RunnableGraph } from "./graph-registry";
 import type { PartialCollector } from "./partial-collector";
 import { messagesEventData, toWire } from "./wire-format";
 
-/** Where a run's events go (the journal, in production). Calls are made in order and may be left un-awaited. */
+/**
+ * Where a run's events go (the journal, in production), in call order. Nothing waits on each event: the caller
+ * flushes the sink after {@link executeRun} returns (the attempt journal reports a failed or refused one there).
+ */
 export interface RunEventSink {
-  append(event: string, data: unknown): Promise<unknown>;
+  push(event: string, data: unknown): void;
 }
 
 /** Stream modes the worker always runs with: the partial output needs `messages`; subscribers pick from the rest. */
@@ -81,7 +84,7 @@ function buildInput(run: RunRecord): unknown {
   return run.kwargs.input ?? null;
 }
 
-/** Runs the graph to its end, sending every event to the sink in order. Throws the abort reason on cancel. */
+/** Runs the graph to its end, pushing every event to the sink in order. Throws the abort reason on cancel. */
 export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRunResult> {
   const { graph, run, sink, signal, collector } = options;
   const config = buildRunConfig(run);
@@ -97,7 +100,6 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
     runId: run.run_id,
   });
   let interrupted = false;
-  let last: Promise<unknown> = Promise.resolve();
   for await (const item of stream as AsyncIterable<unknown[]>) {
     // With subgraphs each item is [namespace, mode, payload]; otherwise [mode, payload].
     const [namespace, mode, payload] = item.length === 3 ? (item as [string[], string, any]) : ([[], ...item] as unknown as [string[], string, any]);
@@ -107,7 +109,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
         const [chunk, metadata] = payload;
         // Subgraph tokens too: subscribers of a `stream_subgraphs` run saw them, so a cancel keeps them.
         collector.add(chunk, metadata, namespace);
-        last = sink.append(event, messagesEventData(chunk, metadata));
+        sink.push(event, messagesEventData(chunk, metadata));
         break;
       }
       case "updates": {
@@ -115,14 +117,13 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
           if ("__interrupt__" in payload && !namespace.length) interrupted = true;
           collector.addUpdate(payload, namespace);
         }
-        last = sink.append(event, toWire(payload));
+        sink.push(event, toWire(payload));
         break;
       }
       default:
         // The on-demand modes echo the thread's LangGraph config (checkpoint configs, task configs): public id.
-        last = sink.append(event, ECHOES_CONFIG.has(mode) ? withPublicThreadId(toWire(payload), run.thread_id) : toWire(payload));
+        sink.push(event, ECHOES_CONFIG.has(mode) ? withPublicThreadId(toWire(payload), run.thread_id) : toWire(payload));
     }
   }
-  await last;
   return { interrupted };
 }

@@ -1,24 +1,24 @@
 import { encodeEventData, isTransientError } from "@runline/core";
+import type { ReplyCallback, ScriptReply as Reply } from "./journal-batch";
 import { JournalFencedError, type AttemptJournal, type JournalRefusal } from "./journal-fence";
-
-/** The fence script's answer to one attempt append: `OK` (stored), `DUP` (stored before), `GAP` (an earlier one is missing). */
-type Reply = [string, string?];
 
 interface Pending {
   seq: number;
   event: string;
   json: string;
-  resolve(id: string): void;
-  reject(err: unknown): void;
   settled: boolean;
-  appended: Promise<string>;
+  /** Set when the caller awaits this append ({@link AttemptJournal.append}); a pushed one has none. */
+  waiter?: { resolve(id: string): void; reject(err: unknown): void };
 }
 
 export interface AttemptJournalOptions {
   runId: string;
   attempt: number;
-  /** Sends one append through the fence script. */
-  send(event: string, json: string, seq: number, mode: "0" | "2"): Promise<Reply>;
+  /**
+   * Sends one append through the fence script, whose answer is `OK` (stored), `DUP` (stored before) or `GAP` (an
+   * earlier one is missing), or `FENCED`/`ENDED`.
+   */
+  send(event: string, json: string, seq: number, mode: "0" | "2", done: ReplyCallback): void;
   onRefused?: (refusal: JournalRefusal) => void;
   /** Longest appends are re-sent through a Redis outage. @defaultValue 60_000 */
   resendForMs?: number;
@@ -39,19 +39,31 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
   let refused: JournalRefusal | null = null;
   let failure: { error: unknown } | null = null;
   let resending: Promise<void> | null = null;
+  /** What `flush` calls waited for: called once nothing is pending. */
+  let drained: Array<() => void> = [];
 
+  const sendAsync = (event: string, json: string, seq: number, mode: "0" | "2") =>
+    new Promise<Reply>((resolve, reject) => options.send(event, json, seq, mode, (err, reply) => (err ? reject(err) : resolve(reply!))));
+  const remove = (item: Pending) => {
+    item.settled = true;
+    // Replies come in order, so this is nearly always the first.
+    pending.splice(pending.indexOf(item), 1);
+    if (!pending.length && drained.length) {
+      const waiting = drained;
+      drained = [];
+      for (const wake of waiting) wake();
+    }
+  };
   const settle = (item: Pending, id: string) => {
     if (item.settled) return;
-    item.settled = true;
-    pending.splice(pending.indexOf(item), 1);
-    item.resolve(id);
+    remove(item);
+    item.waiter?.resolve(id);
   };
   const fail = (item: Pending, error: unknown) => {
     if (item.settled) return;
-    item.settled = true;
-    pending.splice(pending.indexOf(item), 1);
     failure ??= { error };
-    item.reject(error);
+    remove(item);
+    item.waiter?.reject(error);
   };
   const refuse = (refusal: JournalRefusal) => {
     if (!refused) {
@@ -80,7 +92,7 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
       let delayMs = 50;
       while (pending.length && !refused) {
         const round = [...pending];
-        const replies = await Promise.allSettled(round.map((item) => options.send(item.event, item.json, item.seq, "0")));
+        const replies = await Promise.allSettled(round.map((item) => sendAsync(item.event, item.json, item.seq, "0")));
         let transient: unknown = null;
         replies.forEach((reply, k) => {
           if (round[k].settled) return;
@@ -101,6 +113,25 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
     return resending;
   }
 
+  /** Queues one append; null once the fence refused this attempt (nothing is sent). */
+  function enqueue(event: string, data: unknown): Pending | null {
+    if (refused) return null;
+    const json = encodeEventData(data);
+    const item: Pending = { seq: nextSeq + 1, event, json, settled: false };
+    // Sent before it is counted: a send that throws (a bad event name) leaves no gap in the sequence and nothing
+    // pending for flush to wait on. The reply never comes back synchronously.
+    options.send(event, json, item.seq, "0", (error, reply) => {
+      if (error) {
+        if (isTransientError(error)) void resend();
+        else fail(item, error);
+      } else if (!apply(item, reply!)) void resend();
+    });
+    nextSeq = item.seq;
+    bytesAppended += event.length + json.length;
+    pending.push(item);
+    return item;
+  }
+
   return {
     runId,
     attempt,
@@ -108,39 +139,31 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
       return bytesAppended;
     },
     async claim() {
-      const [status] = await options.send("claim", "null", 0, "2");
+      const [status] = await sendAsync("claim", "null", 0, "2");
       if (status === "ENDED" || status === "FENCED") {
         refuse(status === "ENDED" ? "ended" : "superseded");
         throw new JournalFencedError(runId, refused!);
       }
     },
+    push(event, data) {
+      // Refused: nobody awaits this one, so the next flush reports it.
+      if (!enqueue(event, data)) failure ??= { error: new JournalFencedError(runId, refused!) };
+    },
     append(event, data) {
-      if (refused) {
-        const rejected = Promise.reject(new JournalFencedError(runId, refused));
+      const item = enqueue(event, data);
+      if (!item) {
+        const rejected = Promise.reject(new JournalFencedError(runId, refused!));
         rejected.catch(() => undefined);
         return rejected;
       }
-      const json = encodeEventData(data);
-      bytesAppended += event.length + json.length;
-      const item = { seq: ++nextSeq, event, json, settled: false } as Pending;
-      item.appended = new Promise<string>((resolve, reject) => Object.assign(item, { resolve, reject }));
+      const appended = new Promise<string>((resolve, reject) => (item.waiter = { resolve, reject }));
       // Fire-and-forget callers learn of failures at flush (and through onRefused).
-      item.appended.catch(() => undefined);
-      pending.push(item);
-      options.send(event, json, item.seq, "0").then(
-        (reply) => {
-          if (!apply(item, reply)) void resend();
-        },
-        (error) => {
-          if (isTransientError(error)) void resend();
-          else fail(item, error);
-        },
-      );
-      return item.appended;
+      appended.catch(() => undefined);
+      return appended;
     },
     async flush() {
       // Until every append so far is acknowledged (re-sends included).
-      while (pending.length) await Promise.allSettled(pending.map((p) => p.appended));
+      if (pending.length) await new Promise<void>((resolve) => drained.push(resolve));
       const reported = failure;
       failure = null;
       if (reported) throw reported.error;

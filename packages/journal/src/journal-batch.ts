@@ -82,10 +82,12 @@ const ARGS_PER_ITEM = 7;
 
 type BatchCommand = (...args: Array<string | number>) => Promise<Array<[string, string?]>>;
 
+/** Told the item's reply, or why it has none: once, in call order across a run's items. Must not throw. */
+export type ReplyCallback = (err: unknown, reply?: ScriptReply) => void;
+
 interface Queued {
   item: ScriptItem;
-  resolve(reply: ScriptReply): void;
-  reject(err: unknown): void;
+  done: ReplyCallback;
 }
 
 interface Batch {
@@ -96,9 +98,9 @@ interface Batch {
 /**
  * Queues every append-script call of one event-loop turn and sends them as one script call per hash slot (one
  * for a single Redis), up to `maxItems` / `maxBytes` per call. Calls leave in the order they were made and each
- * promise settles with its own item's reply, so per run the call order stays the stored and published order. A
- * call that fails as a whole (the connection dropped) rejects every item in it; an item the script could not
- * apply (WRONGTYPE…) rejects alone.
+ * item is answered with its own reply, so per run the call order stays the stored and published order. A call
+ * that fails as a whole (the connection dropped) fails every item in it; an item the script could not apply
+ * (WRONGTYPE…) fails alone.
  */
 export class ScriptBatcher {
   private readonly command: BatchCommand;
@@ -120,6 +122,14 @@ export class ScriptBatcher {
   }
 
   send(item: ScriptItem): Promise<ScriptReply> {
+    return new Promise((resolve, reject) => this.enqueue(item, (err, reply) => (err ? reject(err) : resolve(reply!))));
+  }
+
+  /**
+   * {@link send} without a promise per item: a run's tokens are the bulk of all appends, and two promises each
+   * (this one and its caller's reaction) were measurable per token.
+   */
+  enqueue(item: ScriptItem, done: ReplyCallback): void {
     // A script's keys must share a slot on a cluster; a run's keys do (its id is their hash tag).
     const slot = this.redis.isCluster ? calculateSlot(item.streamKey) : 0;
     const size = item.event.length + item.json.length;
@@ -132,7 +142,7 @@ export class ScriptBatcher {
     }
     if (!batch) this.open.set(slot, (batch = { queued: [], bytes: 0 }));
     batch.bytes += size;
-    const reply = new Promise<ScriptReply>((resolve, reject) => batch!.queued.push({ item, resolve, reject }));
+    batch.queued.push({ item, done });
     if (!this.scheduled) {
       // setImmediate, not a microtask: the model tokens of many runs arrive in timer and socket callbacks of
       // one loop phase, with microtasks run between each. Measured under the CPU benchmark (50 runs): ~12 items
@@ -140,7 +150,6 @@ export class ScriptBatcher {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
-    return reply;
   }
 
   private flush(): void {
@@ -179,18 +188,18 @@ export class ScriptBatcher {
       (replies) => {
         if (!Array.isArray(replies) || replies.length !== n) {
           const err = new Error(`journal batch script answered ${Array.isArray(replies) ? replies.length : typeof replies} replies for ${n} items`);
-          for (const q of queued) q.reject(err);
+          for (const q of queued) q.done(err);
           return;
         }
         // In order: a run's earlier appends settle before its later ones (flush and end rely on it).
         for (let i = 0; i < n; i++) {
           const reply = replies[i]!;
-          if (reply[0] === "ERR") queued[i]!.reject(new ReplyError(reply[1] ?? "journal script error"));
-          else queued[i]!.resolve(reply);
+          if (reply[0] === "ERR") queued[i]!.done(new ReplyError(reply[1] ?? "journal script error"));
+          else queued[i]!.done(null, reply);
         }
       },
       (err) => {
-        for (const q of queued) q.reject(err);
+        for (const q of queued) q.done(err);
       },
     );
   }

@@ -27,6 +27,11 @@ export interface AttemptJournal {
    */
   append(event: string, data: unknown): Promise<string>;
   /**
+   * {@link append} for a caller that does not wait for this one (a run's tokens): no promise is made for it, and
+   * its failure, or its refusal, is reported by the next {@link flush}. Throws like `append` for data JSON cannot encode.
+   */
+  push(event: string, data: unknown): void;
+  /**
    * Makes this attempt the journal's owner before it reads or writes anything: from here on, the previous
    * attempt's appends are refused. Rejects with {@link JournalFencedError} if a later attempt owns it or the
    * run ended.

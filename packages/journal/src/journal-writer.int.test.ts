@@ -162,6 +162,31 @@ describe("the attempt fence", () => {
     await expect(writer.forAttempt(runId, 3).claim()).rejects.toMatchObject({ refusal: "ended" });
   });
 
+  it("pushes in order with appends, and reports a pushed append's failure or refusal at the next flush", async () => {
+    const runId = nextRunId();
+    const keys = journalKeys(ns.redisPrefix);
+    const attempt = writer.forAttempt(runId, 1);
+    await attempt.claim();
+    for (let i = 0; i < 50; i++) attempt.push("messages", { i });
+    await expect(attempt.append("values", { last: true })).resolves.toMatch(/^\d+-\d+$/);
+    await expect(attempt.flush()).resolves.toBeUndefined();
+    const entries = await ns.redis.xrange(keys.events(runId), "-", "+");
+    expect(entries.map(([, f]) => f[3])).toEqual([...Array.from({ length: 50 }, (_, i) => `{"i":${i}}`), '{"last":true}']);
+    // A bad event name throws where it is pushed and leaves nothing behind for flush to wait on, nor a gap.
+    expect(() => attempt.push("a\nb", {})).toThrow(TypeError);
+    attempt.push("messages", { after: "bad name" });
+    await expect(attempt.flush()).resolves.toBeUndefined();
+    expect(await ns.redis.xlen(keys.events(runId))).toBe(52);
+    // Taken over: the pushes that follow are refused, and flush says so once.
+    await writer.forAttempt(runId, 2).claim();
+    attempt.push("messages", { stale: 1 });
+    await expect(attempt.flush()).rejects.toMatchObject({ refusal: "superseded" });
+    attempt.push("messages", { stale: 2 }); // refused without a round trip: the fence's answer is known
+    await expect(attempt.flush()).rejects.toMatchObject({ refusal: "superseded" });
+    await expect(attempt.flush()).resolves.toBeUndefined();
+    expect(await ns.redis.xlen(keys.events(runId))).toBe(52);
+  });
+
   it("re-sends an attempt's appends cut off by a Redis restart: every one stored once, in order", async () => {
     // A restart closes the connection while replies to an auto-pipelined burst are on the way: ioredis then
     // aborts the rest of the pipeline ("Command aborted due to connection close"), some of it already stored.

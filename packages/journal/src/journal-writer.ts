@@ -6,7 +6,7 @@ import { JournalFencedError, type AttemptJournal, type JournalRefusal } from "./
 
 export { JournalFencedError, type AttemptJournal, type JournalRefusal };
 import { journalKeys } from "./keys";
-import { ScriptBatcher, type ScriptBatchOptions } from "./journal-batch";
+import { ScriptBatcher, type ScriptBatchOptions, type ScriptItem } from "./journal-batch";
 
 /** Options of {@link createJournalWriter}. */
 export interface JournalWriterOptions {
@@ -61,19 +61,19 @@ export function createJournalWriter(redis: Redis, prefix: string, opts: JournalW
     return sink;
   };
 
-  function send(runId: string, event: string, json: string, attempt: number, seq: number, mode: "0" | "1" | "2") {
-    return batcher.send({
-      streamKey: keys.events(runId),
-      fenceKey: keys.fence(runId),
-      liveChannel: keys.live(runId),
-      event,
-      json,
-      ttlSeconds: mode === "1" ? retentionSeconds : 0,
-      attempt,
-      seq,
-      mode,
-    });
-  }
+  const item = (runId: string, event: string, json: string, attempt: number, seq: number, mode: "0" | "1" | "2"): ScriptItem => ({
+    streamKey: keys.events(runId),
+    fenceKey: keys.fence(runId),
+    liveChannel: keys.live(runId),
+    event,
+    json,
+    ttlSeconds: mode === "1" ? retentionSeconds : 0,
+    attempt,
+    seq,
+    mode,
+  });
+  const send = (runId: string, event: string, json: string, attempt: number, seq: number, mode: "0" | "1" | "2") =>
+    batcher.send(item(runId, event, json, attempt, seq, mode));
   const encodeEvent = (event: string, data: unknown) => {
     checkEventName(event);
     return encodeEventData(data);
@@ -94,9 +94,9 @@ export function createJournalWriter(redis: Redis, prefix: string, opts: JournalW
         runId,
         attempt,
         onRefused,
-        send: (event, json, seq, mode) => {
+        send: (event, json, seq, mode, done) => {
           checkEventName(event);
-          return send(runId, event, json, attempt, seq, mode);
+          batcher.enqueue(item(runId, event, json, attempt, seq, mode), done);
         },
       });
     },

@@ -37,6 +37,10 @@ export function observeJournal(writer: JournalWriter, metrics: RunlineMetrics, o
           countAppend(event);
           return journal.append(event, data);
         },
+        push(event, data) {
+          countAppend(event);
+          journal.push(event, data);
+        },
         flush: () => journal.flush(),
         get bytesAppended() {
           return journal.bytesAppended;

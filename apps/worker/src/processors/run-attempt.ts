@@ -82,12 +82,11 @@ export function executeAttempt(deps: RunProcessorDeps, scope: AttemptScope, star
     const settled = new RunSettledHandler(run.run_id);
     const budget = new OutputBudget(deps.runMaxOutputBytes ?? 0, journal);
     const sink = {
-      append: (event: string, data: unknown) => {
+      push: (event: string, data: unknown) => {
         telemetry.appended(event);
-        const appended = journal.append(event, data);
+        journal.push(event, data);
         // Past the limit the attempt stops the way a timeout does: LangGraph's writes settle, the partial is saved.
         if (budget.exceeded()) guard.stop("interrupt", "output_limit", `run exceeded its output limit of ${budget.maxBytes} bytes`);
-        return appended;
       },
     };
     try {
