@@ -7,7 +7,7 @@ import {
 } from "@langchain/core/language_models/chat_models";
 import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
-import { abortableDelay } from "./abortable-delay";
+import { AbortablePacer } from "./abortable-delay";
 import { messageText, splitWords } from "./message-text";
 import { composeStoryWords } from "./story-text";
 
@@ -70,32 +70,38 @@ export class StoryChatModel extends BaseChatModel {
     // so the streamed chunks and the node's final message line up.
     const id = `run-${runManager?.runId ?? randomUUID()}`;
     const inputTokens = messages.reduce((sum, m) => sum + splitWords(messageText(m)).length, 0);
-    for (let i = 0; i < words.length; i += 1) {
-      await abortableDelay(this.delayMs, options.signal);
-      const text = i === 0 ? words[i]! : ` ${words[i]}`;
-      const last = i === words.length - 1;
-      const chunk = new ChatGenerationChunk({
-        text,
-        // Usage and finish reason ride on the last chunk only, like a provider stream: a cancelled
-        // stream therefore has neither.
-        message: new AIMessageChunk({
-          content: text,
-          id,
-          ...(last && {
-            response_metadata: { model_name: STORY_MODEL_NAME, finish_reason: "stop" },
-            usage_metadata: {
-              input_tokens: inputTokens,
-              output_tokens: words.length,
-              total_tokens: inputTokens + words.length,
-            },
+    // One abort listener for the whole stream: a cancel cuts the current delay short.
+    const pacer = new AbortablePacer(options.signal);
+    try {
+      for (let i = 0; i < words.length; i += 1) {
+        await pacer.delay(this.delayMs);
+        const text = i === 0 ? words[i]! : ` ${words[i]}`;
+        const last = i === words.length - 1;
+        const chunk = new ChatGenerationChunk({
+          text,
+          // Usage and finish reason ride on the last chunk only, like a provider stream: a cancelled
+          // stream therefore has neither.
+          message: new AIMessageChunk({
+            content: text,
+            id,
+            ...(last && {
+              response_metadata: { model_name: STORY_MODEL_NAME, finish_reason: "stop" },
+              usage_metadata: {
+                input_tokens: inputTokens,
+                output_tokens: words.length,
+                total_tokens: inputTokens + words.length,
+              },
+            }),
           }),
-        }),
-      });
-      yield chunk;
-      // Reported after the consumer took the chunk (as ChatOpenAI does), so a token seen by `messages`
-      // stream mode is always part of the aggregated result too.
-      const index = { prompt: 0, completion: 0 };
-      await runManager?.handleLLMNewToken(text, index, undefined, undefined, undefined, { chunk });
+        });
+        yield chunk;
+        // Reported after the consumer took the chunk (as ChatOpenAI does), so a token seen by `messages`
+        // stream mode is always part of the aggregated result too.
+        const index = { prompt: 0, completion: 0 };
+        await runManager?.handleLLMNewToken(text, index, undefined, undefined, undefined, { chunk });
+      }
+    } finally {
+      pacer.dispose();
     }
   }
 
