@@ -1,10 +1,10 @@
 // A run's finish in one statement (RunsRepo.finishOnThread), after the thread lock taken in the BEGIN round trip
-// (ThreadsRepo.lockStatement). Checked against real Postgres: the thread's status after it, the compare-and-set,
+// (ThreadsRepo.lockStatement), or in that same round trip as the run lifecycle sends it. Checked against real Postgres: the thread's status after it, the compare-and-set,
 // and the race it exists for: a run created on the thread while the finish waits for the lock must be seen as
 // still active (the thread stays busy and its next run is claimed), or that run would be stranded.
 import { waitForLockWait } from "@runline/testing";
 import { withTransaction } from "./pool";
-import type { RunsRepo } from "./runs.repo";
+import { RunsRepo, type FinishedOnThread, type FinishExtra } from "./runs.repo";
 import { insertRun, useRepos } from "./test-support";
 import { ThreadsRepo } from "./threads.repo";
 
@@ -23,15 +23,27 @@ async function runningThread(): Promise<{ threadId: string; runId: string }> {
   return { threadId, runId };
 }
 
-const finish = (threadId: string, runId: string, attempt = 1, threadStatus: "idle" | "error" = "idle") =>
+type Finish = (threadId: string, runId: string, attempt?: number, threadStatus?: "idle" | "error", extra?: Partial<FinishExtra>) => Promise<FinishedOnThread | null>;
+
+/** The lock in BEGIN's round trip, the finish in a statement of its own. */
+const finishAfterLock: Finish = (threadId, runId, attempt = 1, threadStatus = "idle", extra = {}) =>
   withTransaction(
     repos.pool,
-    (tx) => repos.runs.finishOnThread(tx, runId, threadId, threadStatus === "error" ? "error" : "success", { from: ["running"], attempt, threadStatus }),
+    (tx) => repos.runs.finishOnThread(tx, runId, threadId, threadStatus === "error" ? "error" : "success", { from: ["running"], attempt, threadStatus, ...extra }),
     ThreadsRepo.lockStatement(threadId),
   );
+
+/** As the run lifecycle finishes: lock and finish both in BEGIN's round trip, each statement with its own snapshot. */
+const finishInOpening: Finish = (threadId, runId, attempt = 1, threadStatus = "idle", extra = {}) => {
+  const statement = RunsRepo.finishOnThreadStatement(runId, threadId, threadStatus === "error" ? "error" : "success", { from: ["running"], attempt, threadStatus, ...extra });
+  return withTransaction(repos.pool, async (_tx, opened) => RunsRepo.readFinishOnThread(opened[1]!), `${ThreadsRepo.lockStatement(threadId)}; ${statement}`);
+};
 const threadStatus = async (threadId: string) => (await repos.pool.query("SELECT status FROM threads WHERE thread_id = $1", [threadId])).rows[0].status;
 
-describe("RunsRepo.finishOnThread", () => {
+describe.each([
+  ["after the lock", finishAfterLock],
+  ["in the opening round trip", finishInOpening],
+])("RunsRepo.finishOnThread, %s", (_form, finish) => {
   it("finishes the run and gives the thread the status asked for when nothing else is active", async () => {
     const { threadId, runId } = await runningThread();
     const finished = await finish(threadId, runId, 1, "error");
@@ -75,5 +87,15 @@ describe("RunsRepo.finishOnThread", () => {
     } finally {
       creator.release();
     }
+  });
+
+  it("stores an error and a partial with quotes, backslashes and non-ASCII text exactly (values inlined safely)", async () => {
+    const { threadId, runId } = await runningThread();
+    const awkward = `it's a "test" \\ with \\' and $1 and ü → 😀 \u2028 end';--`;
+    const error = { error: "Boom", message: awkward };
+    const partial = { saved: true, text: awkward, nested: { list: [awkward, 1, null] } } as never;
+    const finished = await finish(threadId, runId, 1, "error", { error, partial });
+    expect(finished?.run).toMatchObject({ error, partial });
+    expect(await repos.runs.getById(runId)).toMatchObject({ status: "error", error, partial });
   });
 });

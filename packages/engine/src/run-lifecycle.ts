@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import { retryTransient, type RunPartial, type RunRecord, type RunStatus, type TerminalRunStatus, type ThreadStatus } from "@runline/core";
-import { ThreadsRepo, withTransaction, type Dispatch, type RunsRepo } from "@runline/db";
+import { RunsRepo, ThreadsRepo, withTransaction, type Dispatch } from "@runline/db";
 import type { RunDispatcher } from "./run-dispatcher";
 
 export interface RunOutcome {
@@ -168,24 +168,26 @@ export class RunLifecycle {
 
   /**
    * The Postgres half: the run's status (compare-and-set), the thread's status, and the claim of the thread's
-   * next run, in one transaction of three round trips (BEGIN with the thread lock, the finish, COMMIT) when no
-   * other run waits on the thread. Null when the compare-and-set failed.
+   * next run, in one transaction of two round trips (BEGIN with the thread lock and the finish, then COMMIT) when
+   * no other run waits on the thread. Null when the compare-and-set failed.
    */
   private commit(runId: string, threadId: string, outcome: RunOutcome, cas: { from: RunStatus[]; attempt?: number }) {
-    const { pool, runs, dispatcher } = this.deps;
+    const { pool, dispatcher } = this.deps;
+    const finish = RunsRepo.finishOnThreadStatement(runId, threadId, outcome.status, {
+      error: outcome.error,
+      partial: outcome.partial,
+      ...cas,
+      threadStatus: threadStatusWhenIdle(outcome),
+    });
     return withTransaction(
       pool,
-      async (tx) => {
-        const finished = await runs.finishOnThread(tx, runId, threadId, outcome.status, {
-          error: outcome.error,
-          partial: outcome.partial,
-          ...cas,
-          threadStatus: threadStatusWhenIdle(outcome),
-        });
+      async (tx, opened) => {
+        // The lock's statement first, then the finish: its own snapshot, taken once the lock was granted.
+        const finished = RunsRepo.readFinishOnThread(opened[1]!);
         if (!finished) return null;
         return { run: finished.run, next: finished.stillActive ? await dispatcher.claim(tx, threadId) : null };
       },
-      ThreadsRepo.lockStatement(threadId),
+      `${ThreadsRepo.lockStatement(threadId)}; ${finish}`,
     );
   }
 
