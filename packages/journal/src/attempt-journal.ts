@@ -46,8 +46,9 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
     new Promise<Reply>((resolve, reject) => options.send(event, json, seq, mode, (err, reply) => (err ? reject(err) : resolve(reply!))));
   const remove = (item: Pending) => {
     item.settled = true;
-    // Replies come in order, so this is nearly always the first.
-    pending.splice(pending.indexOf(item), 1);
+    // Replies come in order, so this is nearly always the first (and -1 only for a reply before it was queued).
+    const at = pending.indexOf(item);
+    if (at >= 0) pending.splice(at, 1);
     if (!pending.length && drained.length) {
       const waiting = drained;
       drained = [];
@@ -119,7 +120,7 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
     const json = encodeEventData(data);
     const item: Pending = { seq: nextSeq + 1, event, json, settled: false };
     // Sent before it is counted: a send that throws (a bad event name) leaves no gap in the sequence and nothing
-    // pending for flush to wait on. The reply never comes back synchronously.
+    // pending for flush to wait on. A reply that came back synchronously leaves nothing pending either.
     options.send(event, json, item.seq, "0", (error, reply) => {
       if (error) {
         if (isTransientError(error)) void resend();
@@ -128,7 +129,7 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
     });
     nextSeq = item.seq;
     bytesAppended += event.length + json.length;
-    pending.push(item);
+    if (!item.settled) pending.push(item);
     return item;
   }
 

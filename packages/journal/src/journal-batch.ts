@@ -90,6 +90,15 @@ interface Queued {
   done: ReplyCallback;
 }
 
+/** One item's answer; a callback that throws anyway must not cost the other runs of the batch theirs. */
+function answer(q: Queued, err: unknown, reply?: ScriptReply): void {
+  try {
+    q.done(err, reply);
+  } catch {
+    /* the callback's own failure: the rest of the batch is still answered */
+  }
+}
+
 interface Batch {
   queued: Queued[];
   bytes: number;
@@ -188,18 +197,18 @@ export class ScriptBatcher {
       (replies) => {
         if (!Array.isArray(replies) || replies.length !== n) {
           const err = new Error(`journal batch script answered ${Array.isArray(replies) ? replies.length : typeof replies} replies for ${n} items`);
-          for (const q of queued) q.done(err);
+          for (const q of queued) answer(q, err);
           return;
         }
         // In order: a run's earlier appends settle before its later ones (flush and end rely on it).
         for (let i = 0; i < n; i++) {
           const reply = replies[i]!;
-          if (reply[0] === "ERR") queued[i]!.done(new ReplyError(reply[1] ?? "journal script error"));
-          else queued[i]!.done(null, reply);
+          if (reply[0] === "ERR") answer(queued[i]!, new ReplyError(reply[1] ?? "journal script error"));
+          else answer(queued[i]!, null, reply);
         }
       },
       (err) => {
-        for (const q of queued) q.done(err);
+        for (const q of queued) answer(q, err);
       },
     );
   }
