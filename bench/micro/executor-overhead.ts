@@ -1,7 +1,7 @@
 // Where does the worker's graph-side CPU go? Drives the engine's real `executeRun` in this process with a sink
 // that only JSON-encodes (no Redis, no HTTP), toggling one ingredient at a time, and compares the CPU per token
 // with a plain `graph.stream` of the same story graph. Checkpointer: MemorySaver (same for every variant, so
-// the differences are the executor's). Delay 0, so CPU is the whole cost.
+// the differences are the executor's). Delay 0 by default, so CPU is the whole cost.
 //   Run: [DELAY_MS=10] node --expose-gc --import tsx bench/micro/executor-overhead.ts [text]
 //   ([text]: only the variants whose name contains it, e.g. to profile one with --cpu-prof)
 // (--expose-gc lets each measurement start from a collected heap; without it, GC pauses landing at random make

@@ -1,7 +1,8 @@
 // A run's finish in one statement (RunsRepo.finishOnThread), after the thread lock taken in the BEGIN round trip
-// (ThreadsRepo.lockStatement), or in that same round trip as the run lifecycle sends it. Checked against real Postgres: the thread's status after it, the compare-and-set,
-// and the race it exists for: a run created on the thread while the finish waits for the lock must be seen as
-// still active (the thread stays busy and its next run is claimed), or that run would be stranded.
+// (ThreadsRepo.lockStatement), or in that same round trip as the run lifecycle sends it. Checked against real
+// Postgres: the thread's status after it, the compare-and-set, and the race it exists for: a run created on the
+// thread while the finish waits for the lock must be seen as still active (the thread stays busy and its next run
+// is claimed), or that run would be stranded.
 import { waitForLockWait } from "@runline/testing";
 import { withTransaction } from "./pool";
 import { RunsRepo, type FinishedOnThread, type FinishExtra } from "./runs.repo";

@@ -52,10 +52,6 @@ export type NewRun = Pick<
   "run_id" | "thread_id" | "tenant_id" | "assistant_id" | "graph_id" | "metadata" | "multitask_strategy" | "kwargs"
 >;
 
-/**
- * Runs. Every status change is a compare-and-set, so a late writer cannot overwrite a terminal status. A run's
- * `thread_id` is its thread's storage key (see ThreadsRepo), and so is every `threadId` parameter here.
- */
 /** How {@link RunsRepo.finishOnThread} finishes a run: the compare-and-set and what the run and thread get. */
 export interface FinishExtra {
   error?: { error: string; message: string } | null;
@@ -72,6 +68,10 @@ export interface FinishedOnThread {
   stillActive: boolean;
 }
 
+/**
+ * Runs. Every status change is a compare-and-set, so a late writer cannot overwrite a terminal status. A run's
+ * `thread_id` is its thread's storage key (see ThreadsRepo), and so is every `threadId` parameter here.
+ */
 export class RunsRepo {
   constructor(private readonly db: Queryable) {}
 

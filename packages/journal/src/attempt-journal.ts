@@ -1,5 +1,5 @@
 import { encodeEventData, isTransientError } from "@runline/core";
-import type { ReplyCallback, ScriptReply as Reply } from "./journal-batch";
+import { replyPromise, type ReplyCallback, type ScriptReply as Reply } from "./journal-batch";
 import { JournalFencedError, type AttemptJournal, type JournalRefusal } from "./journal-fence";
 
 interface Pending {
@@ -42,8 +42,7 @@ export function createAttemptJournal(options: AttemptJournalOptions): AttemptJou
   /** What `flush` calls waited for: called once nothing is pending. */
   let drained: Array<() => void> = [];
 
-  const sendAsync = (event: string, json: string, seq: number, mode: "0" | "2") =>
-    new Promise<Reply>((resolve, reject) => options.send(event, json, seq, mode, (err, reply) => (err ? reject(err) : resolve(reply!))));
+  const sendAsync = (event: string, json: string, seq: number, mode: "0" | "2") => replyPromise((done) => options.send(event, json, seq, mode, done));
   const remove = (item: Pending) => {
     item.settled = true;
     // Replies come in order, so this is nearly always the first (and -1 only for a reply before it was queued).

@@ -90,6 +90,11 @@ interface Queued {
   done: ReplyCallback;
 }
 
+/** The promise of one reply, from a sender that answers a {@link ReplyCallback}. */
+export function replyPromise(send: (done: ReplyCallback) => void): Promise<ScriptReply> {
+  return new Promise((resolve, reject) => send((err, reply) => (err ? reject(err) : resolve(reply!))));
+}
+
 /** One item's answer; a callback that throws anyway must not cost the other runs of the batch theirs. */
 function answer(q: Queued, err: unknown, reply?: ScriptReply): void {
   try {
@@ -131,7 +136,7 @@ export class ScriptBatcher {
   }
 
   send(item: ScriptItem): Promise<ScriptReply> {
-    return new Promise((resolve, reject) => this.enqueue(item, (err, reply) => (err ? reject(err) : resolve(reply!))));
+    return replyPromise((done) => this.enqueue(item, done));
   }
 
   /**
